@@ -1,0 +1,216 @@
+import { uuidToBytes } from './uuid.js'
+
+const INITIAL_CAPACITY = 256
+
+/**
+ * A growable big-endian buffer for Kafka protocol messages.
+ *
+ * `flexible` selects the compact encodings (KIP-482) for strings, bytes and arrays, so codecs state the field and
+ * the writer picks the encoding in one place. `version` is the message version being written.
+ */
+export class Writer {
+  buf: Buffer
+  pos = 0
+  flexible = false
+  version = 0
+
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.buf = Buffer.allocUnsafe(capacity)
+  }
+
+  /** Makes room for `n` more bytes and returns the position they start at. */
+  reserve(n: number): number {
+    const p = this.pos
+    const need = p + n
+    if (need > this.buf.length) {
+      let cap = this.buf.length * 2
+      while (cap < need) cap *= 2
+      const next = Buffer.allocUnsafe(cap)
+      this.buf.copy(next, 0, 0, p)
+      this.buf = next
+    }
+    this.pos = need
+    return p
+  }
+
+  /** The bytes written so far (a view; valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos)
+  }
+
+  int8(v: number): this {
+    this.buf.writeInt8(v, this.reserve(1))
+    return this
+  }
+
+  uint8(v: number): this {
+    this.buf[this.reserve(1)] = v
+    return this
+  }
+
+  int16(v: number): this {
+    this.buf.writeInt16BE(v, this.reserve(2))
+    return this
+  }
+
+  uint16(v: number): this {
+    this.buf.writeUInt16BE(v, this.reserve(2))
+    return this
+  }
+
+  int32(v: number): this {
+    this.buf.writeInt32BE(v, this.reserve(4))
+    return this
+  }
+
+  uint32(v: number): this {
+    this.buf.writeUInt32BE(v, this.reserve(4))
+    return this
+  }
+
+  int64(v: bigint): this {
+    this.buf.writeBigInt64BE(v, this.reserve(8))
+    return this
+  }
+
+  float64(v: number): this {
+    this.buf.writeDoubleBE(v, this.reserve(8))
+    return this
+  }
+
+  bool(v: boolean): this {
+    this.buf[this.reserve(1)] = v ? 1 : 0
+    return this
+  }
+
+  uuid(v: string): this {
+    uuidToBytes(v, this.buf, this.reserve(16))
+    return this
+  }
+
+  /** Unsigned LEB128 varint, 0 ≤ v < 2^32. */
+  uvarint(v: number): this {
+    if (!(v >= 0 && v <= 0xffffffff) || !Number.isInteger(v)) throw new RangeError(`uvarint out of range: ${v}`)
+    let p = this.reserve(uvarintSize(v))
+    const buf = this.buf
+    while (v >= 0x80) {
+      buf[p++] = (v & 0x7f) | 0x80
+      v = Math.floor(v / 128)
+    }
+    buf[p] = v
+    return this
+  }
+
+  /** Zig-zag signed 32-bit varint. */
+  varint(v: number): this {
+    if (!(v >= -0x80000000 && v <= 0x7fffffff) || !Number.isInteger(v))
+      throw new RangeError(`varint out of range: ${v}`)
+    return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1)
+  }
+
+  /** Zig-zag signed 64-bit varint. */
+  varlong(v: bigint | number): this {
+    let u = typeof v === 'bigint' ? v : BigInt(v)
+    if (u < -(1n << 63n) || u >= 1n << 63n) throw new RangeError(`varlong out of range: ${v}`)
+    u = u >= 0n ? u << 1n : (-u << 1n) - 1n
+    while (u >= 0x80n) {
+      this.buf[this.reserve(1)] = Number(u & 0x7fn) | 0x80
+      u >>= 7n
+    }
+    this.buf[this.reserve(1)] = Number(u)
+    return this
+  }
+
+  private length(len: number, wide: boolean): void {
+    if (this.flexible) this.uvarint(len + 1)
+    else if (wide) this.int32(len)
+    else this.int16(len)
+  }
+
+  string(v: string): this {
+    const len = Buffer.byteLength(v, 'utf8')
+    if (!this.flexible && len > 0x7fff) throw new RangeError(`string of ${len} bytes exceeds the int16 length prefix`)
+    this.length(len, false)
+    this.buf.write(v, this.reserve(len), len, 'utf8')
+    return this
+  }
+
+  nullableString(v: string | null | undefined): this {
+    if (v == null) {
+      this.length(-1, false)
+      return this
+    }
+    return this.string(v)
+  }
+
+  bytes(v: Uint8Array): this {
+    this.length(v.length, true)
+    this.raw(v)
+    return this
+  }
+
+  nullableBytes(v: Uint8Array | null | undefined): this {
+    if (v == null) {
+      this.length(-1, true)
+      return this
+    }
+    return this.bytes(v)
+  }
+
+  /** Bytes with no length prefix. */
+  raw(v: Uint8Array): this {
+    const p = this.reserve(v.length)
+    this.buf.set(v, p)
+    return this
+  }
+
+  array<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
+    this.length(items.length, true)
+    for (let i = 0; i < items.length; i++) write(this, items[i]!)
+    return this
+  }
+
+  nullableArray<T>(items: readonly T[] | null | undefined, write: (w: Writer, item: T) => void): this {
+    if (items == null) {
+      this.length(-1, true)
+      return this
+    }
+    return this.array(items, write)
+  }
+
+  /**
+   * The tagged-field section of a struct in a flexible version: `fields` in ascending tag order, each written by
+   * its callback. The size prefix of each field is only known once written, so fields go through a scratch writer.
+   */
+  taggedFields(fields?: ReadonlyArray<readonly [tag: number, write: (w: Writer) => void]>): this {
+    if (!fields || fields.length === 0) {
+      this.buf[this.reserve(1)] = 0
+      return this
+    }
+    this.uvarint(fields.length)
+    for (const [tag, write] of fields) {
+      const scratch = new Writer(64)
+      scratch.flexible = true
+      scratch.version = this.version
+      write(scratch)
+      this.uvarint(tag)
+      this.uvarint(scratch.pos)
+      this.raw(scratch.view())
+    }
+    return this
+  }
+}
+
+/** Bytes an unsigned varint of `v` takes. */
+export function uvarintSize(v: number): number {
+  if (v < 0x80) return 1
+  if (v < 0x4000) return 2
+  if (v < 0x200000) return 3
+  if (v < 0x10000000) return 4
+  return 5
+}
+
+/** Bytes a zig-zag varint of `v` takes. */
+export function varintSize(v: number): number {
+  return uvarintSize(v >= 0 ? v * 2 : -v * 2 - 1)
+}
