@@ -8,7 +8,7 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
-  splitting: false,
+  splitting: true,
   // testcontainers is optional at runtime and must be loaded lazily (see src/testing/providers/testcontainers.ts)
   external: ['testcontainers', '@testcontainers/kafka'],
 })

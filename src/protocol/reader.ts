@@ -149,18 +149,21 @@ export class Reader {
     const buf = this.buf
     let p = this.pos
     const end = this.end
-    let result = 0
-    let mul = 1
-    for (let i = 0; i < 8; i++) {
+    // The low 28 bits and the rest kept apart, so zig-zag decoding stays exact up to ±2^53 (a double cannot
+    // hold the odd raw values between 2^53 and 2^54 that negative numbers encode to).
+    let lo = 0
+    let hi = 0
+    for (let i = 0; i < 10; i++) {
       if (p >= end) this.fail('truncated varlong', field)
       const b = buf[p++]!
-      result += (b & 0x7f) * mul
+      if (i < 4) lo |= (b & 0x7f) << (7 * i)
+      else hi += (b & 0x7f) * 2 ** (7 * (i - 4))
       if ((b & 0x80) === 0) {
-        if (result > Number.MAX_SAFE_INTEGER) break
+        if (hi >= 2 ** 26) break
         this.pos = p
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2
+        const half = hi * 2 ** 27 + (lo >>> 1)
+        return (lo & 1) === 0 ? half : -half - 1
       }
-      mul *= 128
     }
     return this.fail('varlong exceeds the safe integer range', field)
   }

@@ -224,8 +224,18 @@ export interface StructType<O, I> extends Type<O, I> {
 
 function isDefaultValue(value: unknown, def: unknown): boolean {
   if (value === def) return true
-  if (Array.isArray(value) && value.length === 0 && Array.isArray(def)) return def.length === 0
-  if (value instanceof Uint8Array && value.length === 0 && def instanceof Uint8Array) return def.length === 0
+  if (Array.isArray(value)) return value.length === 0 && Array.isArray(def) && def.length === 0
+  if (value instanceof Uint8Array) return value.length === 0 && def instanceof Uint8Array && def.length === 0
+  // A struct is at its default when every field is (Kafka compares with a default-constructed instance), so a
+  // decoded struct-typed field absent at a version re-encodes, and a default tagged struct is left out.
+  if (typeof value === 'object' && value !== null && typeof def === 'object' && def !== null && !Array.isArray(def)) {
+    const o = value as Record<string, unknown>
+    const d = def as Record<string, unknown>
+    for (const k of Object.keys(d)) {
+      if (o[k] !== undefined && !isDefaultValue(o[k], d[k])) return false
+    }
+    return true
+  }
   return false
 }
 

@@ -39,52 +39,62 @@ export class Writer {
   }
 
   int8(v: number): this {
-    this.buf.writeInt8(v, this.reserve(1))
+    const p = this.reserve(1)
+    this.buf.writeInt8(v, p)
     return this
   }
 
   uint8(v: number): this {
-    this.buf[this.reserve(1)] = v
+    const p = this.reserve(1)
+    this.buf[p] = v
     return this
   }
 
   int16(v: number): this {
-    this.buf.writeInt16BE(v, this.reserve(2))
+    const p = this.reserve(2)
+    this.buf.writeInt16BE(v, p)
     return this
   }
 
   uint16(v: number): this {
-    this.buf.writeUInt16BE(v, this.reserve(2))
+    const p = this.reserve(2)
+    this.buf.writeUInt16BE(v, p)
     return this
   }
 
   int32(v: number): this {
-    this.buf.writeInt32BE(v, this.reserve(4))
+    const p = this.reserve(4)
+    this.buf.writeInt32BE(v, p)
     return this
   }
 
   uint32(v: number): this {
-    this.buf.writeUInt32BE(v, this.reserve(4))
+    const p = this.reserve(4)
+    this.buf.writeUInt32BE(v, p)
     return this
   }
 
   int64(v: bigint): this {
-    this.buf.writeBigInt64BE(v, this.reserve(8))
+    const p = this.reserve(8)
+    this.buf.writeBigInt64BE(v, p)
     return this
   }
 
   float64(v: number): this {
-    this.buf.writeDoubleBE(v, this.reserve(8))
+    const p = this.reserve(8)
+    this.buf.writeDoubleBE(v, p)
     return this
   }
 
   bool(v: boolean): this {
-    this.buf[this.reserve(1)] = v ? 1 : 0
+    const p = this.reserve(1)
+    this.buf[p] = v ? 1 : 0
     return this
   }
 
   uuid(v: string): this {
-    uuidToBytes(v, this.buf, this.reserve(16))
+    const p = this.reserve(16)
+    uuidToBytes(v, this.buf, p)
     return this
   }
 
@@ -114,10 +124,12 @@ export class Writer {
     if (u < -(1n << 63n) || u >= 1n << 63n) throw new RangeError(`varlong out of range: ${v}`)
     u = u >= 0n ? u << 1n : (-u << 1n) - 1n
     while (u >= 0x80n) {
-      this.buf[this.reserve(1)] = Number(u & 0x7fn) | 0x80
+      const p = this.reserve(1)
+      this.buf[p] = Number(u & 0x7fn) | 0x80
       u >>= 7n
     }
-    this.buf[this.reserve(1)] = Number(u)
+    const p = this.reserve(1)
+    this.buf[p] = Number(u)
     return this
   }
 
@@ -131,7 +143,8 @@ export class Writer {
     const len = Buffer.byteLength(v, 'utf8')
     if (!this.flexible && len > 0x7fff) throw new RangeError(`string of ${len} bytes exceeds the int16 length prefix`)
     this.length(len, false)
-    this.buf.write(v, this.reserve(len), len, 'utf8')
+    const p = this.reserve(len)
+    this.buf.write(v, p, len, 'utf8')
     return this
   }
 
@@ -184,7 +197,8 @@ export class Writer {
    */
   taggedFields(fields?: ReadonlyArray<readonly [tag: number, write: (w: Writer) => void]>): this {
     if (!fields || fields.length === 0) {
-      this.buf[this.reserve(1)] = 0
+      const p = this.reserve(1)
+      this.buf[p] = 0
       return this
     }
     this.uvarint(fields.length)

@@ -1,0 +1,38 @@
+import { SkiffError } from '../errors.js'
+
+/** The TCP/TLS connection to a broker failed, closed, or could not be established. Retriable. */
+export class ConnectionError extends SkiffError {
+  override name = 'ConnectionError'
+  /** `host:port` of the broker. */
+  readonly broker: string
+
+  constructor(message: string, broker: string, cause?: unknown) {
+    super(`${message} (broker ${broker})`, { cause, retriable: true })
+    this.broker = broker
+  }
+}
+
+/** A request got no response within its timeout. Retriable; the connection stays usable. */
+export class RequestTimeoutError extends SkiffError {
+  override name = 'RequestTimeoutError'
+  constructor(
+    readonly api: string,
+    readonly broker: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${api} request to ${broker} timed out after ${timeoutMs} ms`, { retriable: true })
+  }
+}
+
+/** An operation was cancelled through its AbortSignal; `cause` is the signal's reason. */
+export class AbortedError extends SkiffError {
+  override name = 'AbortedError'
+  constructor(what: string, reason?: unknown) {
+    super(`${what} was aborted`, { cause: reason })
+  }
+}
+
+/** Invalid options given by the caller. */
+export class ConfigError extends SkiffError {
+  override name = 'ConfigError'
+}

@@ -1,0 +1,21 @@
+/**
+ * Skiff: a pure-TypeScript Apache Kafka client.
+ *
+ * The client layer (connections, and soon the producer, consumer and admin client) sits on hand-written protocol
+ * codecs for every Kafka API a client uses, which are exported too, like franz-go's kmsg: `Connection.request(Fetch,
+ * {...})` speaks any API at the highest version both sides support.
+ * @packageDocumentation
+ */
+export { Connection, type ConnectionOptions, type RequestOptions } from './client/connection.js'
+export { AbortedError, ConfigError, ConnectionError, RequestTimeoutError } from './client/errors.js'
+export { type BrokerApiRange, negotiateVersion } from './client/versions.js'
+export { SkiffError } from './errors.js'
+export type { Api, DecodedRequestOf, EncodableResponseOf, RequestOf, ResponseOf } from './protocol/api.js'
+export * from './protocol/apis/index.js'
+export { ErrorCode, errorByCode, errorByName, KAFKA_ERRORS, type KafkaErrorInfo, type KafkaErrorName } from './protocol/error-codes.js'
+export { ProtocolError, type ProtocolErrorContext, UnsupportedVersionError } from './protocol/errors.js'
+export { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type RequestHeader } from './protocol/frame.js'
+export { KafkaError, type KafkaErrorContext, throwIfError } from './protocol/kafka-error.js'
+export { Reader } from './protocol/reader.js'
+export { ZERO_UUID } from './protocol/uuid.js'
+export { Writer } from './protocol/writer.js'
