@@ -12,7 +12,14 @@ export { type BrokerApiRange, negotiateVersion } from './client/versions.js'
 export { SkiffError } from './errors.js'
 export type { Api, DecodedRequestOf, EncodableResponseOf, RequestOf, ResponseOf } from './protocol/api.js'
 export * from './protocol/apis/index.js'
-export { ErrorCode, errorByCode, errorByName, KAFKA_ERRORS, type KafkaErrorInfo, type KafkaErrorName } from './protocol/error-codes.js'
+export {
+  ErrorCode,
+  errorByCode,
+  errorByName,
+  KAFKA_ERRORS,
+  type KafkaErrorInfo,
+  type KafkaErrorName,
+} from './protocol/error-codes.js'
 export { ProtocolError, type ProtocolErrorContext, UnsupportedVersionError } from './protocol/errors.js'
 export { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type RequestHeader } from './protocol/frame.js'
 export { KafkaError, type KafkaErrorContext, throwIfError } from './protocol/kafka-error.js'

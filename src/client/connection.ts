@@ -129,7 +129,12 @@ export class Connection extends EventEmitter {
       const useTls = options.tls !== undefined && options.tls !== false
       const tlsOptions = typeof options.tls === 'object' ? options.tls : {}
       const s = useTls
-        ? tls.connect({ servername: net.isIP(options.host) ? undefined : options.host, ...tlsOptions, host: options.host, port: options.port })
+        ? tls.connect({
+            servername: net.isIP(options.host) ? undefined : options.host,
+            ...tlsOptions,
+            host: options.host,
+            port: options.port,
+          })
         : net.connect({ host: options.host, port: options.port })
       const readyEvent = useTls ? 'secureConnect' : 'connect'
       const done = (err?: Error) => {
@@ -248,12 +253,19 @@ export class Connection extends EventEmitter {
     this.assertOpen()
     const frame = encodeRequest(api, version, this.takeCorrelationId(), this.clientId, body)
     await new Promise<void>((resolve, reject) => {
-      this.write(frame, (err) => (err ? reject(new ConnectionError(`write failed: ${err.message}`, this.broker, err)) : resolve()))
+      this.write(frame, (err) =>
+        err ? reject(new ConnectionError(`write failed: ${err.message}`, this.broker, err)) : resolve(),
+      )
     })
   }
 
   /** Sends an encoded request and resolves with the raw response frame (size prefix removed). */
-  async send<A extends Api>(api: A, version: number, body: RequestOf<A>, options: RequestOptions = {}): Promise<Buffer> {
+  async send<A extends Api>(
+    api: A,
+    version: number,
+    body: RequestOf<A>,
+    options: RequestOptions = {},
+  ): Promise<Buffer> {
     this.assertOpen()
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
     const signal = options.signal
@@ -483,6 +495,7 @@ function validate(o: ConnectionOptions): void {
   if (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65535) throw new ConfigError(`invalid port: ${o.port}`)
   for (const k of ['connectTimeoutMs', 'requestTimeoutMs', 'maxInFlight', 'maxResponseBytes'] as const) {
     const v = o[k]
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new ConfigError(`${k} must be a positive number, got ${v}`)
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0))
+      throw new ConfigError(`${k} must be a positive number, got ${v}`)
   }
 }

@@ -43,7 +43,8 @@ export async function waitForBrokers(
           const seen = new Set(md.brokers.map((b) => b.nodeId))
           const missing = expectedNodeIds.filter((id) => !seen.has(id))
           if (missing.length === 0 && md.controllerId >= 0) pending.delete(t)
-          else lastProblem = `broker ${t.nodeId} does not see node(s) ${missing.join(', ') || '(controller unknown)'} yet`
+          else
+            lastProblem = `broker ${t.nodeId} does not see node(s) ${missing.join(', ') || '(controller unknown)'} yet`
         } finally {
           await conn.close()
         }

@@ -1,5 +1,5 @@
-import { HarnessError } from './errors.js'
 import { dockerEngineAnswers } from './docker.js'
+import { HarnessError } from './errors.js'
 import { startJvmKafka } from './jvm/provider.js'
 import type { KafkaCluster, ListenerKind, StartKafkaOptions } from './types.js'
 

@@ -75,11 +75,20 @@ describe(`ApiVersions against Kafka ${testKafka().version}`, () => {
 
   test('every ApiVersions version the broker accepts decodes to the same API table', async () => {
     const broker = conn.apiVersions.get(ApiVersions.key)!
-    for (let v = Math.max(broker.min, ApiVersions.versions.min); v <= Math.min(broker.max, ApiVersions.versions.max); v++) {
-      const res = await conn.request(ApiVersions, { clientSoftwareName: 'skiff', clientSoftwareVersion: '0.1.0' }, { version: v })
+    for (
+      let v = Math.max(broker.min, ApiVersions.versions.min);
+      v <= Math.min(broker.max, ApiVersions.versions.max);
+      v++
+    ) {
+      const res = await conn.request(
+        ApiVersions,
+        { clientSoftwareName: 'skiff', clientSoftwareVersion: '0.1.0' },
+        { version: v },
+      )
       expect(res.errorCode, `v${v}`).toBe(0)
       const table = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-      for (const [key, range] of conn.apiVersions) expect(table.get(key), `v${v} key ${key}`).toEqual([range.min, range.max])
+      for (const [key, range] of conn.apiVersions)
+        expect(table.get(key), `v${v} key ${key}`).toEqual([range.min, range.max])
       if (v >= 3) expect(res.finalizedFeatures.length, `v${v}`).toBeGreaterThan(0)
     }
   })

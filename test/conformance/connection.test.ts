@@ -75,7 +75,9 @@ describe(`a connection to Kafka ${testKafka().version}`, () => {
     expect((await conn.request(Metadata, { topics: [] })).brokers.length).toBeGreaterThan(0)
     const already = new AbortController()
     already.abort()
-    await expect(conn.request(Metadata, { topics: [] }, { signal: already.signal })).rejects.toBeInstanceOf(AbortedError)
+    await expect(conn.request(Metadata, { topics: [] }, { signal: already.signal })).rejects.toBeInstanceOf(
+      AbortedError,
+    )
     await conn.close()
   })
 

@@ -99,7 +99,10 @@ describe('cleanup', () => {
       const { port } = hostPort(bootstrap)
       const created = readdirSync(tmpdir()).filter((d) => d.startsWith('skiff-kafka-') && !before.has(d))
       expect(created.length).toBeGreaterThanOrEqual(1)
-      const jvmPids = execFileSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
+      const jvmPids = execFileSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
       // The JVM itself, not its bash guardian (whose arguments name kafka.Kafka too).
       const childJvm = jvmPids.filter((pid) => {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
@@ -114,7 +117,10 @@ describe('cleanup', () => {
         await sleep(100)
       }
       expect(pidAlive(childJvm[0]!), 'broker JVM killed').toBe(false)
-      expect(created.filter((d) => existsSync(join(tmpdir(), d))), 'temp dirs removed').toEqual([])
+      expect(
+        created.filter((d) => existsSync(join(tmpdir(), d))),
+        'temp dirs removed',
+      ).toEqual([])
       await expect(Connection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 1000 })).rejects.toBeInstanceOf(
         ConnectionError,
       )

@@ -22,7 +22,10 @@ function versionsBoth(conn: Connection, api: { key: number; versions: { min: num
 async function topicMetadata(conn: Connection, name: string, options: { version?: number; exists?: boolean } = {}) {
   const { version, exists = true } = options
   // Metadata v0-3 cannot ask the broker not to auto-create (the field arrived in v4); the topic exists anyway.
-  const request = version !== undefined && version < 4 ? { topics: [{ name }] } : { topics: [{ name }], allowAutoTopicCreation: false }
+  const request =
+    version !== undefined && version < 4
+      ? { topics: [{ name }] }
+      : { topics: [{ name }], allowAutoTopicCreation: false }
   for (let i = 0; ; i++) {
     const md = await conn.request(Metadata, request, { version })
     const t = md.topics.find((x) => x.name === name)!
@@ -69,7 +72,11 @@ describe(`topics against Kafka ${testKafka().version}`, () => {
       expect(p.leaderEpoch).toBeGreaterThanOrEqual(0)
     }
 
-    const deleted = await conn.request(DeleteTopics, { topics: [{ name, topicId: ZERO_UUID }], topicNames: [name], timeoutMs: 30_000 })
+    const deleted = await conn.request(DeleteTopics, {
+      topics: [{ name, topicId: ZERO_UUID }],
+      topicNames: [name],
+      timeoutMs: 30_000,
+    })
     expect(deleted.responses).toHaveLength(1)
     expect(deleted.responses[0]).toMatchObject({ name, errorCode: 0 })
     let after = await conn.request(Metadata, { topics: [{ name }], allowAutoTopicCreation: false })
@@ -98,7 +105,11 @@ describe(`topics against Kafka ${testKafka().version}`, () => {
     const seen: string[] = []
     for (const v of versionsBoth(conn, CreateTopics)) {
       const name = uniqueTopic(`v${v}`)
-      const res = await conn.request(CreateTopics, { topics: [{ name, numPartitions: 2, replicationFactor: 1 }], timeoutMs: 10_000 }, { version: v })
+      const res = await conn.request(
+        CreateTopics,
+        { topics: [{ name, numPartitions: 2, replicationFactor: 1 }], timeoutMs: 10_000 },
+        { version: v },
+      )
       expect(res.topics[0], `CreateTopics v${v}`).toMatchObject({ name, errorCode: 0 })
       if (v >= 5) expect(res.topics[0]!.numPartitions, `CreateTopics v${v}`).toBe(2)
       if (v >= 7) expect(res.topics[0]!.topicId).not.toBe(ZERO_UUID)

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node'
-import { startKafka } from '../../src/testing/index.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
+import { startKafka } from '../../src/testing/index.js'
 
 /** What conformance tests get from `inject('kafka')`. */
 export interface InjectedKafka {
@@ -24,7 +24,9 @@ export async function setup(project: TestProject): Promise<void> {
   const t0 = Date.now()
   cluster = await startKafka({ brokers: 1, timeoutMs: 300_000 })
   const startMs = Date.now() - t0
-  process.stderr.write(`[skiff] Kafka ${cluster.version} (${cluster.provider}) at ${cluster.bootstrap} started in ${startMs} ms\n`)
+  process.stderr.write(
+    `[skiff] Kafka ${cluster.version} (${cluster.provider}) at ${cluster.bootstrap} started in ${startMs} ms\n`,
+  )
   project.provide('kafka', {
     bootstrap: cluster.bootstrap,
     version: cluster.version,

@@ -1,7 +1,10 @@
 import type { ListenerKind, SaslUser } from '../types.js'
 
 /** Kafka's listener name and security protocol for each client listener kind. */
-export const LISTENER_NAMES: Record<ListenerKind, { name: string; protocol: 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SSL' | 'SASL_SSL' }> = {
+export const LISTENER_NAMES: Record<
+  ListenerKind,
+  { name: string; protocol: 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SSL' | 'SASL_SSL' }
+> = {
   plaintext: { name: 'CLIENT', protocol: 'PLAINTEXT' },
   sasl: { name: 'CLIENT_SASL', protocol: 'SASL_PLAINTEXT' },
   tls: { name: 'CLIENT_TLS', protocol: 'SSL' },

@@ -10,7 +10,9 @@ const LOG4J2_VERSION = '2.24.3'
 
 /** Where resolved broker classpaths live: `$SKIFF_KAFKA_CACHE`, else `~/.cache/skiff/kafka`. Outside any repo. */
 export function kafkaCacheRoot(): string {
-  return process.env.SKIFF_KAFKA_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'skiff', 'kafka')
+  return (
+    process.env.SKIFF_KAFKA_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'skiff', 'kafka')
+  )
 }
 
 export function isKafka3(version: string): boolean {

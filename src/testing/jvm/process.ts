@@ -42,10 +42,14 @@ export class JvmProcess {
   private done = false
 
   constructor(readonly options: JvmProcessOptions) {
-    this.child = spawn('bash', ['-c', GUARDIAN, 'skiff-kafka-guardian', options.cleanupDir, options.logFile, options.java, ...options.args], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: options.env ?? process.env,
-    })
+    this.child = spawn(
+      'bash',
+      ['-c', GUARDIAN, 'skiff-kafka-guardian', options.cleanupDir, options.logFile, options.java, ...options.args],
+      {
+        stdio: ['pipe', 'pipe', 'ignore'],
+        env: options.env ?? process.env,
+      },
+    )
     // Keep the guardian's pipe open but do not let it hold this process's event loop open.
     ;(this.child.stdin as unknown as { unref?: () => void })?.unref?.()
     ;(this.child.stdout as unknown as { unref?: () => void })?.unref?.()
@@ -60,7 +64,9 @@ export class JvmProcess {
           resolve(this.jvmPid)
         }
       })
-      this.child.once('error', (err) => reject(new HarnessError(`cannot start bash for the broker: ${err.message}`, err)))
+      this.child.once('error', (err) =>
+        reject(new HarnessError(`cannot start bash for the broker: ${err.message}`, err)),
+      )
       this.child.once('exit', () => {
         if (this.jvmPid === 0) reject(new HarnessError(`broker JVM did not start; see ${options.logFile}`))
       })
@@ -129,7 +135,12 @@ export class JvmProcess {
 export function runJava(java: string, args: string[], timeoutMs: number, signal?: AbortSignal) {
   return new Promise<{ code: number; output: string }>((resolve, reject) => {
     let output = ''
-    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: timeoutMs, killSignal: 'SIGKILL' })
+    const child = spawn(java, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    })
     child.stdout.on('data', (d) => (output += d))
     child.stderr.on('data', (d) => (output += d))
     child.on('error', (err) => reject(new HarnessError(`cannot run ${java}: ${err.message}`, err)))

@@ -6,7 +6,14 @@ import { HarnessError } from '../errors.js'
 import { freePorts } from '../ports.js'
 import { waitForBrokers } from '../ready.js'
 import type { KafkaCluster, ListenerInfo, ListenerKind, SaslUser, StartKafkaOptions, TestBroker } from '../types.js'
-import { type ClusterConfig, LISTENER_NAMES, log4j2Config, log4jConfig, type NodeConfig, serverProperties } from './config.js'
+import {
+  type ClusterConfig,
+  LISTENER_NAMES,
+  log4j2Config,
+  log4jConfig,
+  type NodeConfig,
+  serverProperties,
+} from './config.js'
 import { isKafka3, resolveKafka } from './maven.js'
 import { JvmProcess, runJava } from './process.js'
 import { generateTlsKeystore } from './tls.js'
@@ -62,10 +69,19 @@ class JvmCluster implements KafkaCluster {
   ) {
     for (const kind of listenerKinds) {
       const addrs = nodes.map((n) => `${HOST}:${n.config.clientPorts[kind]}`)
-      this.listeners[kind] = { bootstrap: addrs.join(','), brokers: addrs, securityProtocol: LISTENER_NAMES[kind].protocol }
+      this.listeners[kind] = {
+        bootstrap: addrs.join(','),
+        brokers: addrs,
+        securityProtocol: LISTENER_NAMES[kind].protocol,
+      }
     }
     for (const n of nodes) {
-      this.brokers.push({ nodeId: n.config.nodeId, ports: { ...n.config.clientPorts }, running: false, logFile: n.logFile })
+      this.brokers.push({
+        nodeId: n.config.nodeId,
+        ports: { ...n.config.clientPorts },
+        running: false,
+        logFile: n.logFile,
+      })
     }
   }
 
@@ -76,7 +92,10 @@ class JvmCluster implements KafkaCluster {
 
   private node(nodeId: number): NodeState {
     const n = this.nodes.find((x) => x.config.nodeId === nodeId)
-    if (!n) throw new HarnessError(`no broker with node id ${nodeId}; the cluster has ${this.nodes.map((x) => x.config.nodeId).join(', ')}`)
+    if (!n)
+      throw new HarnessError(
+        `no broker with node id ${nodeId}; the cluster has ${this.nodes.map((x) => x.config.nodeId).join(', ')}`,
+      )
     return n
   }
 
@@ -156,7 +175,9 @@ class JvmCluster implements KafkaCluster {
 }
 
 /** Starts a KRaft cluster from Maven Central jars with the local `java`. */
-export async function startJvmKafka(options: Required<Pick<StartKafkaOptions, 'version' | 'brokers' | 'listeners' | 'timeoutMs'>> & StartKafkaOptions): Promise<KafkaCluster> {
+export async function startJvmKafka(
+  options: Required<Pick<StartKafkaOptions, 'version' | 'brokers' | 'listeners' | 'timeoutMs'>> & StartKafkaOptions,
+): Promise<KafkaCluster> {
   const { version, brokers: count, listeners, signal } = options
   const deadline = Date.now() + options.timeoutMs
   const resolved = await resolveKafka(version, signal)
@@ -208,7 +229,10 @@ export async function startJvmKafka(options: Required<Pick<StartKafkaOptions, 'v
 
     // Format every node's storage (in parallel: each is a short JVM; C1 only, since it runs for a second).
     const scram = saslUsers.flatMap((u) =>
-      ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]),
+      ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+        '--add-scram',
+        `${m}=[name=${u.username},password=${u.password}]`,
+      ]),
     )
     const needsScram = listeners.includes('sasl') || listeners.includes('sasl_tls')
     await Promise.all(
@@ -226,7 +250,10 @@ export async function startJvmKafka(options: Required<Pick<StartKafkaOptions, 'v
           ...(needsScram ? scram : []),
         ]
         const { code, output } = await runJava(javaBinary(), args, Math.max(1000, deadline - Date.now()), signal)
-        if (code !== 0) throw new HarnessError(`formatting KRaft storage of broker ${s.config.nodeId} failed (exit ${code}):\n${output.slice(-3000)}`)
+        if (code !== 0)
+          throw new HarnessError(
+            `formatting KRaft storage of broker ${s.config.nodeId} failed (exit ${code}):\n${output.slice(-3000)}`,
+          )
       }),
     )
 

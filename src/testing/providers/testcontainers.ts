@@ -17,7 +17,9 @@ export async function startContainerKafka(
 ): Promise<KafkaCluster> {
   const unsupported = options.listeners.filter((l) => l !== 'plaintext' && l !== 'sasl')
   if (unsupported.length > 0) {
-    throw new HarnessError(`the testcontainers provider supports plaintext and sasl listeners, not ${unsupported.join(', ')}; use provider 'jvm'`)
+    throw new HarnessError(
+      `the testcontainers provider supports plaintext and sasl listeners, not ${unsupported.join(', ')}; use provider 'jvm'`,
+    )
   }
   let tc: typeof import('testcontainers')
   try {
@@ -95,7 +97,11 @@ export async function startContainerKafka(
   const listenerInfo: Partial<Record<ListenerKind, ListenerInfo>> = {}
   for (const kind of options.listeners) {
     const brokers = nodes.map((n) => `${host}:${n.clientPorts[kind]}`)
-    listenerInfo[kind] = { bootstrap: brokers.join(','), brokers, securityProtocol: kind === 'sasl' ? 'SASL_PLAINTEXT' : 'PLAINTEXT' }
+    listenerInfo[kind] = {
+      bootstrap: brokers.join(','),
+      brokers,
+      securityProtocol: kind === 'sasl' ? 'SASL_PLAINTEXT' : 'PLAINTEXT',
+    }
   }
   const brokers: TestBroker[] = nodes.map((n) => ({ nodeId: n.nodeId, ports: n.clientPorts, running: true }))
   const byId = (id: number) => {
@@ -124,8 +130,15 @@ export async function startContainerKafka(
       await containers[byId(id)]!.restart()
       brokers[byId(id)]!.running = true
       if (options.listeners.includes('plaintext')) {
-        const targets = nodes.filter((_, i) => brokers[i]!.running).map((n) => ({ host, port: n.clientPorts.plaintext!, nodeId: n.nodeId }))
-        await waitForBrokers(targets, targets.map((t) => t.nodeId), o.timeoutMs ?? 90_000, o.signal)
+        const targets = nodes
+          .filter((_, i) => brokers[i]!.running)
+          .map((n) => ({ host, port: n.clientPorts.plaintext!, nodeId: n.nodeId }))
+        await waitForBrokers(
+          targets,
+          targets.map((t) => t.nodeId),
+          o.timeoutMs ?? 90_000,
+          o.signal,
+        )
       }
     },
     async stop() {
@@ -140,7 +153,12 @@ export async function startContainerKafka(
   }
   if (options.listeners.includes('plaintext')) {
     const targets = nodes.map((n) => ({ host, port: n.clientPorts.plaintext!, nodeId: n.nodeId }))
-    await waitForBrokers(targets, targets.map((t) => t.nodeId), options.timeoutMs, options.signal)
+    await waitForBrokers(
+      targets,
+      targets.map((t) => t.nodeId),
+      options.timeoutMs,
+      options.signal,
+    )
   }
   return cluster
 }

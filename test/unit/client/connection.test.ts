@@ -66,7 +66,9 @@ describe('connection framing', () => {
       }
     })
     const conn = await Connection.connect({ host: '127.0.0.1', port, handshake: false })
-    const answers = await Promise.all(Array.from({ length: 5 }, () => conn.request(Metadata, { topics: [] }, { version: 12 })))
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => conn.request(Metadata, { topics: [] }, { version: 12 })),
+    )
     expect(answers.map((a) => a.clusterId)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4'])
     await conn.close()
   })
@@ -81,7 +83,9 @@ describe('connection framing', () => {
   })
 
   test('a response with a correlation id never sent closes the connection with a ProtocolError', async () => {
-    const { port } = await fakeBroker((h, s) => s.write(metadataAnswer({ ...h, correlationId: h.correlationId + 1000 })))
+    const { port } = await fakeBroker((h, s) =>
+      s.write(metadataAnswer({ ...h, correlationId: h.correlationId + 1000 })),
+    )
     const conn = await Connection.connect({ host: '127.0.0.1', port, handshake: false })
     const err = await conn.request(Metadata, { topics: [] }, { version: 12 }).catch((e) => e)
     expect(err).toBeInstanceOf(ProtocolError)

@@ -34,9 +34,17 @@ describe('fixed-width integers', () => {
     expect(written((w) => w.int16(-32768).int16(32767))).toEqual(hex('8000 7fff'))
     expect(written((w) => w.int32(-1).int32(0x12345678))).toEqual(hex('ffffffff 12345678'))
     expect(written((w) => w.uint32(0xfffffffe))).toEqual(hex('fffffffe'))
-    expect(written((w) => w.int64(-(2n ** 63n)).int64(2n ** 63n - 1n))).toEqual(hex('8000000000000000 7fffffffffffffff'))
+    expect(written((w) => w.int64(-(2n ** 63n)).int64(2n ** 63n - 1n))).toEqual(
+      hex('8000000000000000 7fffffffffffffff'),
+    )
     const rd = reader(hex('80 8000 ffffffff 8000000000000000 fffe'))
-    expect([rd.int8(), rd.int16(), rd.int32(), rd.int64(), rd.uint16()]).toEqual([-128, -32768, -1, -(2n ** 63n), 0xfffe])
+    expect([rd.int8(), rd.int16(), rd.int32(), rd.int64(), rd.uint16()]).toEqual([
+      -128,
+      -32768,
+      -1,
+      -(2n ** 63n),
+      0xfffe,
+    ])
     expect(rd.remaining).toBe(0)
   })
 
@@ -158,7 +166,10 @@ describe('strings and bytes', () => {
     expect(written((w) => w.string(''), true)).toEqual(hex('01'))
     fc.assert(
       fc.property(fc.option(fc.string({ unit: 'binary' }), { nil: null }), fc.boolean(), (s, flexible) => {
-        const rd = reader(written((w) => w.nullableString(s), flexible), flexible)
+        const rd = reader(
+          written((w) => w.nullableString(s), flexible),
+          flexible,
+        )
         expect(rd.nullableString()).toBe(s)
         expect(rd.remaining).toBe(0)
       }),
@@ -190,7 +201,12 @@ describe('strings and bytes', () => {
 
   test('a string longer than int16 cannot be written in a classic version', () => {
     expect(() => written((w) => w.string('x'.repeat(40000)))).toThrow(RangeError)
-    expect(reader(written((w) => w.string('x'.repeat(40000)), true), true).string()).toHaveLength(40000)
+    expect(
+      reader(
+        written((w) => w.string('x'.repeat(40000)), true),
+        true,
+      ).string(),
+    ).toHaveLength(40000)
   })
 })
 
