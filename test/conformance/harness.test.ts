@@ -113,7 +113,7 @@ describe('cleanup', () => {
       await conn.close()
 
       child.kill('SIGKILL')
-      for (let i = 0; i < 100 && (pidAlive(childJvm[0]!) || created.some((d) => existsSync(join(tmpdir(), d)))); i++) {
+      for (let i = 0; i < 300 && (pidAlive(childJvm[0]!) || created.some((d) => existsSync(join(tmpdir(), d)))); i++) {
         await sleep(100)
       }
       expect(pidAlive(childJvm[0]!), 'broker JVM killed').toBe(false)

@@ -9,18 +9,25 @@ import { HarnessError } from '../errors.js'
  */
 const GUARDIAN = `
 cleanup_dir="$1"; log="$2"; shift 2
-flag="\${cleanup_dir}.orphaned.$$"
 exec 3<&0
 "$@" </dev/null >>"$log" 2>&1 &
 jpid=$!
 echo "$jpid"
-{ read -r _ <&3; : > "$flag"; kill -9 "$jpid" 2>/dev/null; rm -rf "$cleanup_dir"; rm -f "$flag"; } &
+# Watch both the parent's pipe and the JVM. EOF on the pipe (read status 1) means the parent is gone: kill the JVM
+# and remove the cluster's files. A timeout (status > 128) just polls the JVM again; once the JVM has ended on its
+# own (a stop or kill by the harness), the watcher leaves quietly and the data stays for a restart.
+{
+  while :; do
+    read -r -t 0.25 _ <&3
+    rc=$?
+    if [ "$rc" -gt 0 ] && [ "$rc" -le 128 ]; then kill -9 "$jpid" 2>/dev/null; rm -rf "$cleanup_dir"; exit 0; fi
+    kill -0 "$jpid" 2>/dev/null || exit 0
+  done
+} &
 wpid=$!
 wait "$jpid"
 code=$?
-# The JVM ended. If the parent died (the watcher saw EOF and raised the flag), let the watcher finish its cleanup;
-# otherwise (a stop or a kill by the harness) the watcher is still reading: end it, leaving the data for a restart.
-if [ -e "$flag" ]; then wait "$wpid"; else kill "$wpid" 2>/dev/null; fi
+wait "$wpid"
 exit $code
 `
 
