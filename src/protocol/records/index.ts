@@ -7,7 +7,14 @@ export {
   type RecordInput,
 } from './encoder.js'
 export { CorruptRecordError, type RecordContext } from './errors.js'
-export { LegacyMessageBatch } from './legacy.js'
+export {
+  LegacyCodecUnavailableError,
+  type LegacyCompressionName,
+  type LegacyDecompress,
+  LegacyDecompressionLimitError,
+  LegacyMessageBatch,
+  type LegacyRecordsOptions,
+} from './legacy.js'
 export {
   Attributes,
   BATCH_HEADER_BYTES,

@@ -14,6 +14,8 @@ import {
 } from '../../../../src/protocol/records/index.js'
 
 const bytes = (s: string) => Buffer.from(s)
+/** Scales the fuzz cases: `npm run fuzz` raises it for millions of cases. */
+const HOSTILE = Number(process.env.SKIFF_HOSTILE_CASES ?? 1000) / 1000
 
 const recordArb: fc.Arbitrary<RecordInput> = fc.record({
   key: fc.option(fc.uint8Array({ maxLength: 40 }).map(Buffer.from), { nil: null }),
@@ -249,7 +251,7 @@ describe('hostile batches', () => {
           }
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: Math.round(5000 * HOSTILE) },
     )
   })
 
@@ -264,7 +266,7 @@ describe('hostile batches', () => {
           if (!(err instanceof ProtocolError)) throw err
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: Math.round(3000 * HOSTILE) },
     )
   })
 })
