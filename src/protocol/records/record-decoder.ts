@@ -1,3 +1,4 @@
+import { view } from './buffer-view.js'
 import { CorruptRecordError, type RecordContext } from './errors.js'
 
 /** A header of a record (KIP-82). */
@@ -74,13 +75,15 @@ export class RecordDecoder {
       if (pos < 0) return
     }
     const end = chunk.length
+    const memory = chunk.buffer
+    const base = chunk.byteOffset
     while (pos < end) {
       const start = pos
       const len = this.readLength(chunk, pos, end)
       if (len === -2) break // the length varint itself is cut by the chunk end
       const recEnd = vpos + len
       if (recEnd > end) break
-      this.decodeRecord(chunk, vpos, recEnd, out)
+      this.decodeRecord(chunk, vpos, recEnd, out, memory, base)
       pos = recEnd
       if (pos === start) break
     }
@@ -153,12 +156,19 @@ export class RecordDecoder {
     const record = Buffer.concat([...this.carry, chunk.subarray(0, fromChunk)], total)
     this.carry = []
     this.carried = 0
-    this.decodeRecord(record, vpos, total, out)
+    this.decodeRecord(record, vpos, total, out, record.buffer, record.byteOffset)
     return fromChunk
   }
 
   /** Decodes one record body in buf[pos, end). */
-  private decodeRecord(buf: Buffer, pos: number, end: number, out: KafkaRecord[]): void {
+  private decodeRecord(
+    buf: Buffer,
+    pos: number,
+    end: number,
+    out: KafkaRecord[],
+    memory: ArrayBufferLike,
+    base: number,
+  ): void {
     const batch = this.batch
     if (this.decoded >= batch.recordCount) {
       this.corrupt(`more records than the ${batch.recordCount} the header declares`, pos)
@@ -177,7 +187,7 @@ export class RecordDecoder {
     pos = vpos
     if (keyLen >= 0) {
       if (pos + keyLen > end) this.corrupt(`key of ${keyLen} bytes overruns its record`, pos)
-      key = buf.subarray(pos, pos + keyLen)
+      key = view(memory, base + pos, keyLen)
       pos += keyLen
     } else if (keyLen !== -1) this.corrupt(`invalid key length ${keyLen}`, pos)
 
@@ -186,7 +196,7 @@ export class RecordDecoder {
     pos = vpos
     if (valueLen >= 0) {
       if (pos + valueLen > end) this.corrupt(`value of ${valueLen} bytes overruns its record`, pos)
-      value = buf.subarray(pos, pos + valueLen)
+      value = view(memory, base + pos, valueLen)
       pos += valueLen
     } else if (valueLen !== -1) this.corrupt(`invalid value length ${valueLen}`, pos)
 
@@ -208,7 +218,7 @@ export class RecordDecoder {
         let hval: Buffer | null = null
         if (hvLen >= 0) {
           if (pos + hvLen > end) this.corrupt(`header value of ${hvLen} bytes overruns its record`, pos)
-          hval = buf.subarray(pos, pos + hvLen)
+          hval = view(memory, base + pos, hvLen)
           pos += hvLen
         } else if (hvLen !== -1) this.corrupt(`invalid header value length ${hvLen}`, pos)
         headers[i] = { key: hkey, value: hval }

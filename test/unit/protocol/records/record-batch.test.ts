@@ -126,7 +126,18 @@ describe('record batch v2', () => {
   test('keys and values are views of the fetched bytes, not copies', () => {
     const b = encodeRecordBatch({ records: [{ key: bytes('key'), value: bytes('value') }] })
     const [r] = new RecordBatch(b).records()
-    expect(r!.value!.buffer).toBe(b.buffer)
+    const v = r!.value!
+    expect(v.buffer).toBe(b.buffer)
+    // ...and they behave as Buffers in every way users check.
+    expect(Buffer.isBuffer(v)).toBe(true)
+    expect(v).toBeInstanceOf(Buffer)
+    expect(v.constructor).toBe(Buffer)
+    expect(v.toString('utf8')).toBe('value')
+    expect(v.equals(Buffer.from('value'))).toBe(true)
+    expect(v).toEqual(Buffer.from('value'))
+    expect(Buffer.isBuffer(v.subarray(1, 3))).toBe(true)
+    expect(v.subarray(1, 3).toString()).toBe('al')
+    expect(JSON.stringify(v)).toBe(JSON.stringify(Buffer.from('value')))
   })
 
   test('LOG_APPEND_TIME batches give every record the batch max timestamp', () => {
