@@ -58,6 +58,8 @@ export class RecordDecoder {
   private readonly context: RecordContext
   private carry: Buffer[] = []
   private carried = 0
+  private readonly keyCache: Array<{ bytes: Uint8Array; key: string }> = []
+  private keyCacheNext = 0
 
   constructor(
     private readonly batch: RecordDecoderBatch,
@@ -211,7 +213,7 @@ export class RecordDecoder {
         const hkLen = this.varint(buf, pos, end, 'headerKeyLength')
         pos = vpos
         if (hkLen < 0 || pos + hkLen > end) this.corrupt(`invalid header key length ${hkLen}`, pos)
-        const hkey = buf.toString('utf8', pos, pos + hkLen)
+        const hkey = this.headerKey(buf, pos, hkLen)
         pos += hkLen
         const hvLen = this.varint(buf, pos, end, 'headerValueLength')
         pos = vpos
@@ -234,6 +236,30 @@ export class RecordDecoder {
       value,
       headers,
     })
+  }
+
+  /**
+   * A header key as a string. Records of a batch tend to repeat the same few header keys, so the last few distinct
+   * keys are kept with their bytes and reused when the bytes match: a byte comparison is cheaper than decoding
+   * UTF-8 into a new string for every header of every record.
+   */
+  private headerKey(buf: Buffer, pos: number, len: number): string {
+    const cache = this.keyCache
+    for (let c = 0; c < cache.length; c++) {
+      const entry = cache[c]!
+      const bytes = entry.bytes
+      if (bytes.length !== len) continue
+      let i = 0
+      while (i < len && bytes[i] === buf[pos + i]) i++
+      if (i === len) return entry.key
+    }
+    const key = buf.toString('utf8', pos, pos + len)
+    if (len <= 64) {
+      const entry = { bytes: Uint8Array.prototype.slice.call(buf, pos, pos + len), key }
+      if (cache.length < 8) cache.push(entry)
+      else cache[this.keyCacheNext++ & 7] = entry
+    }
+    return key
   }
 
   /** Zig-zag varint (int32) within buf[pos, end); vpos = position after it. */
