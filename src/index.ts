@@ -7,7 +7,13 @@
  * @packageDocumentation
  */
 export { Connection, type ConnectionOptions, type RequestOptions } from './client/connection.js'
-export { AbortedError, ConfigError, ConnectionError, RequestTimeoutError } from './client/errors.js'
+export {
+  AbortedError,
+  ConfigError,
+  ConnectionError,
+  RequestTimeoutError,
+  SaslAuthenticationError,
+} from './client/errors.js'
 export { type BrokerApiRange, negotiateVersion } from './client/versions.js'
 export { SkiffError } from './errors.js'
 export type { Api, DecodedRequestOf, EncodableResponseOf, RequestOf, ResponseOf } from './protocol/api.js'

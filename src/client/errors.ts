@@ -36,3 +36,19 @@ export class AbortedError extends SkiffError {
 export class ConfigError extends SkiffError {
   override name = 'ConfigError'
 }
+
+/**
+ * SASL authentication failed: the broker refused the credentials, or (SCRAM) the broker's own proof did not check
+ * out, or the exchange broke the mechanism's rules. Not retriable with the same credentials.
+ */
+export class SaslAuthenticationError extends SkiffError {
+  override name = 'SaslAuthenticationError'
+  constructor(
+    /** The SASL mechanism, e.g. `SCRAM-SHA-512`. */
+    readonly mechanism: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(`${mechanism} authentication failed: ${message}`, { cause })
+  }
+}
