@@ -76,9 +76,24 @@ function writeVarlong(buf: Buffer, pos: number, v: number): number {
 /**
  * Encodes a record batch v2. Sizes are computed first so the batch is written into one exactly-sized buffer;
  * keys and values are copied once, into it. The first record's timestamp is the base timestamp (as the Java client
- * does), so deltas may be negative.
+ * does), so deltas may be negative. With compression, `compress` must be synchronous here; see
+ * `encodeRecordBatchAsync` for the codec registry.
  */
 export function encodeRecordBatch(input: RecordBatchInput): Buffer {
+  const codec = input.compression ?? 0
+  if (codec !== 0 && !input.compress) throw new TypeError(`compression codec ${codec} needs a compress function`)
+  return encodeRecordBatchWith(input, codec, input.compress && ((records) => input.compress!(codec, records))) as Buffer
+}
+
+/**
+ * Encodes a batch whose records section goes through `compress` (sync or async) when `codec` is not 0.
+ * Returns a Promise exactly when `compress` does.
+ */
+export function encodeRecordBatchWith(
+  input: Omit<RecordBatchInput, 'compression' | 'compress'>,
+  codec: number,
+  compress: ((records: Buffer) => Buffer | Promise<Buffer>) | undefined,
+): Buffer | Promise<Buffer> {
   const records = input.records
   const n = records.length
   if (n === 0) throw new RangeError('a record batch needs at least one record')
@@ -111,20 +126,10 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     recordsBytes += varintSize(size) + size
   }
 
-  const codec = input.compression ?? 0
-  let section: Buffer
-  let out: Buffer
-  let pos: number
-  if (codec === 0) {
-    out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + recordsBytes)
-    section = out
-    pos = BATCH_HEADER_BYTES
-  } else {
-    if (!input.compress) throw new TypeError(`compression codec ${codec} needs a compress function`)
-    section = Buffer.allocUnsafe(recordsBytes)
-    out = section
-    pos = 0
-  }
+  // Uncompressed, the records go straight after the header; compressed, into their own buffer first.
+  const inPlace = codec === 0
+  const section = Buffer.allocUnsafe((inPlace ? BATCH_HEADER_BYTES : 0) + recordsBytes)
+  let pos = inPlace ? BATCH_HEADER_BYTES : 0
 
   // Pass 2: write the records.
   let hki = 0
@@ -165,29 +170,43 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     }
   }
 
-  if (codec !== 0) {
-    const compressed = input.compress!(codec, section)
-    out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length)
-    compressed.copy(out, BATCH_HEADER_BYTES)
+  const header = { ...input, codec, count: n, baseTimestamp, maxTimestamp }
+  if (inPlace) return writeHeader(section, header)
+  if (!compress) throw new TypeError(`compression codec ${codec} needs a compress function`)
+  const compressed = compress(section)
+  const assemble = (payload: Buffer) => {
+    const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload.length)
+    payload.copy(out, BATCH_HEADER_BYTES)
+    return writeHeader(out, header)
   }
+  return compressed instanceof Promise ? compressed.then(assemble) : assemble(compressed)
+}
 
-  let attributes = codec & Attributes.COMPRESSION_MASK
-  if (input.logAppendTime) attributes |= Attributes.TIMESTAMP_TYPE
-  if (input.transactional) attributes |= Attributes.TRANSACTIONAL
-  if (input.control) attributes |= Attributes.CONTROL
+interface HeaderFields extends Omit<RecordBatchInput, 'records' | 'compression' | 'compress'> {
+  codec: number
+  count: number
+  baseTimestamp: number
+  maxTimestamp: number
+}
 
-  writeInt64(out, 0, input.baseOffset ?? 0)
+/** Fills in the 61-byte header of a batch whose records are already in place, CRC last. */
+function writeHeader(out: Buffer, h: HeaderFields): Buffer {
+  let attributes = h.codec & Attributes.COMPRESSION_MASK
+  if (h.logAppendTime) attributes |= Attributes.TIMESTAMP_TYPE
+  if (h.transactional) attributes |= Attributes.TRANSACTIONAL
+  if (h.control) attributes |= Attributes.CONTROL
+  writeInt64(out, 0, h.baseOffset ?? 0)
   out.writeInt32BE(out.length - 12, 8)
-  out.writeInt32BE(input.partitionLeaderEpoch ?? -1, 12)
+  out.writeInt32BE(h.partitionLeaderEpoch ?? -1, 12)
   out[16] = 2
   out.writeInt16BE(attributes, 21)
-  out.writeInt32BE(n - 1, 23)
-  writeInt64(out, 27, baseTimestamp)
-  writeInt64(out, 35, maxTimestamp)
-  out.writeBigInt64BE(input.producerId ?? -1n, 43)
-  out.writeInt16BE(input.producerEpoch ?? -1, 51)
-  out.writeInt32BE(input.baseSequence ?? -1, 53)
-  out.writeInt32BE(n, 57)
+  out.writeInt32BE(h.count - 1, 23)
+  writeInt64(out, 27, h.baseTimestamp)
+  writeInt64(out, 35, h.maxTimestamp)
+  out.writeBigInt64BE(h.producerId ?? -1n, 43)
+  out.writeInt16BE(h.producerEpoch ?? -1, 51)
+  out.writeInt32BE(h.baseSequence ?? -1, 53)
+  out.writeInt32BE(h.count, 57)
   out.writeUInt32BE(crc32c(out, 21), 17)
   return out
 }

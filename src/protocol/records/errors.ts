@@ -1,3 +1,4 @@
+import { SkiffError } from '../../errors.js'
 import { ProtocolError } from '../errors.js'
 
 /** Where in a fetch response a record batch sits, for error messages. */
@@ -31,5 +32,55 @@ export class CorruptRecordError extends ProtocolError {
     this.topic = where.topic
     this.partition = where.partition
     this.baseOffset = where.baseOffset
+  }
+}
+
+function mib(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MiB`
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`
+  return `${bytes} bytes`
+}
+
+/** What a batch over the decompression limit is. */
+export interface BudgetExceededDetails extends RecordContext {
+  baseOffset: number
+  lastOffset: number
+  codec: string
+  compressedBytes: number
+  /** Bytes decompressed when decoding stopped (or the size a header declared, when refused up front). */
+  producedBytes: number
+  limitBytes: number
+}
+
+/**
+ * A compressed batch expands past `maxBatchDecompressedBytes`: the bomb defence. Raised while decoding, without the
+ * batch's output ever having been allocated in full. Not corrupt data — a batch too big for this consumer's limits;
+ * skip it (its offsets are here) or raise the limit.
+ */
+export class DecompressionBudgetExceededError extends SkiffError {
+  override name = 'DecompressionBudgetExceededError'
+  readonly details: BudgetExceededDetails
+
+  constructor(details: BudgetExceededDetails, cause?: unknown) {
+    const tp = details.topic !== undefined ? `${details.topic}[${details.partition ?? '?'}]` : 'a partition'
+    super(
+      `${details.codec} batch at ${tp} offsets ${details.baseOffset}..${details.lastOffset} expands past ` +
+        `maxBatchDecompressedBytes (${mib(details.limitBytes)}) (${mib(details.compressedBytes)} compressed, ` +
+        `stopped after ${mib(details.producedBytes)}); skip it or raise the limit`,
+      { cause },
+    )
+    this.details = details
+  }
+}
+
+/** One record is larger than `maxRecordBytes`. */
+export class RecordTooLargeError extends SkiffError {
+  override name = 'RecordTooLargeError'
+  constructor(readonly context: RecordContext & { offset: number; recordBytes: number; limitBytes: number }) {
+    const tp = context.topic !== undefined ? `${context.topic}[${context.partition ?? '?'}] ` : ''
+    super(
+      `record at ${tp}offset ${context.offset} is ${mib(context.recordBytes)}, over maxRecordBytes ` +
+        `(${mib(context.limitBytes)}); skip it or raise the limit`,
+    )
   }
 }

@@ -1,12 +1,30 @@
+export {
+  type CodecRegistry,
+  type CompressedBatchInput,
+  type DecodeBatchOptions,
+  decodeBatch,
+  decodeBatchRecords,
+  encodeRecordBatchAsync,
+  KAFKA_CODEC_IDS,
+  KAFKA_CODECS,
+  type RecordChunk,
+} from './compression.js'
 export { crc32c } from './crc32c.js'
 export {
   type CompressRecords,
   controlRecord,
   encodeRecordBatch,
+  encodeRecordBatchWith,
   type RecordBatchInput,
   type RecordInput,
 } from './encoder.js'
-export { CorruptRecordError, type RecordContext } from './errors.js'
+export {
+  type BudgetExceededDetails,
+  CorruptRecordError,
+  DecompressionBudgetExceededError,
+  type RecordContext,
+  RecordTooLargeError,
+} from './errors.js'
 export {
   LegacyCodecUnavailableError,
   type LegacyCompressionName,

@@ -1,5 +1,5 @@
 import { view } from './buffer-view.js'
-import { CorruptRecordError, type RecordContext } from './errors.js'
+import { CorruptRecordError, type RecordContext, RecordTooLargeError } from './errors.js'
 
 /** A header of a record (KIP-82). */
 export interface RecordHeader {
@@ -59,6 +59,8 @@ export class RecordDecoder {
   private carry: Buffer[] = []
   private carried = 0
   private readonly keyCache: Array<{ bytes: Uint8Array; key: string }> = []
+  /** Offset after the last record decoded (the base offset before any), for errors. */
+  private nextOffset: number
   private keyCacheNext = 0
 
   constructor(
@@ -67,6 +69,7 @@ export class RecordDecoder {
   ) {
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES
     this.context = options.context ?? {}
+    this.nextOffset = batch.baseOffset
   }
 
   /** Decodes every complete record in `chunk` (after any carried partial record) into `out`. */
@@ -131,9 +134,7 @@ export class RecordDecoder {
     }
     const len = raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2
     if (len <= 0) this.corrupt(`invalid record length ${len}`, pos)
-    if (len > this.maxRecordBytes) {
-      this.corrupt(`record of ${len} bytes exceeds maxRecordBytes ${this.maxRecordBytes}`, pos)
-    }
+    if (len > this.maxRecordBytes) this.tooLarge(buf, vpos, end, len)
     return len
   }
 
@@ -229,6 +230,7 @@ export class RecordDecoder {
     if (pos !== end) this.corrupt(`record length disagrees with its fields (${end - pos} bytes unread)`, pos)
 
     this.decoded++
+    this.nextOffset = batch.baseOffset + offsetDelta + 1
     out.push({
       offset: batch.baseOffset + offsetDelta,
       timestamp: batch.logAppendTime ? batch.maxTimestamp : batch.baseTimestamp + tsDelta,
@@ -310,6 +312,21 @@ export class RecordDecoder {
       }
     }
     return this.corrupt(`${field} is not a varlong within ±2^53`, pos)
+  }
+
+  /**
+   * Refuses a record over maxRecordBytes before it is assembled, naming its offset: read from the record's first
+   * bytes when they are at hand (attributes, timestampDelta, offsetDelta), else the offset after the last record.
+   */
+  private tooLarge(buf: Buffer, bodyStart: number, end: number, len: number): never {
+    let offset = this.nextOffset
+    try {
+      const saved = vpos
+      this.varlong(buf, bodyStart + 1, end, 'timestampDelta')
+      offset = this.batch.baseOffset + this.varint(buf, vpos, end, 'offsetDelta')
+      vpos = saved
+    } catch {}
+    throw new RecordTooLargeError({ ...this.context, offset, recordBytes: len, limitBytes: this.maxRecordBytes })
   }
 
   private corrupt(problem: string, offset?: number): never {

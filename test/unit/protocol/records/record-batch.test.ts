@@ -10,6 +10,7 @@ import {
   type KafkaRecord,
   RecordBatch,
   type RecordInput,
+  RecordTooLargeError,
   readRecordSet,
 } from '../../../../src/protocol/records/index.js'
 
@@ -228,7 +229,8 @@ describe('hostile batches', () => {
   test('a record length beyond maxRecordBytes is refused before the record is assembled', () => {
     const b = encodeRecordBatch({ records: [{ value: Buffer.alloc(1000) }] })
     const batch = new RecordBatch(b)
-    expect(() => batch.records({ maxRecordBytes: 100 })).toThrow(/exceeds maxRecordBytes 100/)
+    expect(() => batch.records({ maxRecordBytes: 100 })).toThrow(RecordTooLargeError)
+    expect(() => batch.records({ maxRecordBytes: 100 })).toThrow(/record at offset 0 is 1007 bytes, over maxRecordBytes \(100 bytes\)/)
   })
 
   test('any mutation of a valid batch decodes or throws a ProtocolError; never a RangeError, never a hang', () => {
