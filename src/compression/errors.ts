@@ -9,7 +9,8 @@ export class DecompressionLimitError extends SkiffError {
     /** Bytes produced (or declared by a header) when decompression stopped. */
     readonly producedBytes: number,
     readonly limitBytes: number,
-    detail?: string,
+    /** How the limit was reached, e.g. a header that declared too much (refused before decoding). */
+    readonly detail?: string,
   ) {
     super(
       `${codec} data of ${compressedBytes} bytes expands past the limit of ${limitBytes} bytes` +

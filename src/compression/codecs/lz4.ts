@@ -558,9 +558,12 @@ export function lz4CompressFrame(data: Uint8Array, options: Lz4FrameOptions = {}
   return Buffer.from(out.subarray(0, d))
 }
 
-/** LZ4 as Kafka uses it: frames of independent 64 KiB blocks. `level` is ignored (there is one fast mode). */
+/**
+ * LZ4 as Kafka uses it: frames of independent 64 KiB blocks. `level` is ignored (there is one fast mode). Like
+ * Kafka's Java producer (FLG byte 0x60), no content checksum: some Kafka versions mis-verify it on multi-block frames.
+ */
 export const lz4Codec: CompressionCodec = {
   name: CODEC,
-  compress: (data: Buffer, _options?: CompressOptions) => Promise.resolve(lz4CompressFrame(data)),
+  compress: (data: Buffer, _options?: CompressOptions) => Promise.resolve(lz4CompressFrame(data, { contentChecksum: false })),
   decompressor: lz4Decompressor,
 }

@@ -155,6 +155,7 @@ function translate(err: unknown, batch: RecordBatch, codec: string, compressedBy
         compressedBytes,
         producedBytes: err.producedBytes,
         limitBytes: err.limitBytes,
+        detail: err.detail,
       },
       err,
     )

@@ -50,6 +50,8 @@ export interface BudgetExceededDetails extends RecordContext {
   /** Bytes decompressed when decoding stopped (or the size a header declared, when refused up front). */
   producedBytes: number
   limitBytes: number
+  /** The codec's account of how the limit was hit, when it refused before decoding (a declared size). */
+  detail?: string
 }
 
 /**
@@ -66,7 +68,7 @@ export class DecompressionBudgetExceededError extends SkiffError {
     super(
       `${details.codec} batch at ${tp} offsets ${details.baseOffset}..${details.lastOffset} expands past ` +
         `maxBatchDecompressedBytes (${mib(details.limitBytes)}) (${mib(details.compressedBytes)} compressed, ` +
-        `stopped after ${mib(details.producedBytes)}); skip it or raise the limit`,
+        `${details.detail ?? `stopped after ${mib(details.producedBytes)}`}); skip it or raise the limit`,
       { cause },
     )
     this.details = details
