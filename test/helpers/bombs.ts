@@ -121,7 +121,9 @@ function gzipMembers(plan: BombPlan): Buffer[] {
   }
   for (const p of recordPieces(plan)) {
     const parts = 'bytes' in p ? [p.bytes] : []
-    if ('zeros' in p) for (let left = p.zeros; left > 0; left -= zeros.length) parts.push(zeros.subarray(0, Math.min(left, zeros.length)))
+    if ('zeros' in p)
+      for (let left = p.zeros; left > 0; left -= zeros.length)
+        parts.push(zeros.subarray(0, Math.min(left, zeros.length)))
     for (const part of parts) {
       pending.push(part)
       pendingBytes += part.length
@@ -159,7 +161,13 @@ function snappyBomb(plan: BombPlan): Buffer {
 /** A complete record batch v2 (baseOffset 0) whose records section, compressed with `codec`, is the bomb. */
 export function bombBatch(codec: BombCodec, plan: BombPlan, timestamp = Date.now()): Buffer {
   const payload =
-    codec === 'zstd' ? zstdBomb(plan) : codec === 'gzip' ? Buffer.concat(gzipMembers(plan)) : codec === 'lz4' ? lz4Bomb(plan) : snappyBomb(plan)
+    codec === 'zstd'
+      ? zstdBomb(plan)
+      : codec === 'gzip'
+        ? Buffer.concat(gzipMembers(plan))
+        : codec === 'lz4'
+          ? lz4Bomb(plan)
+          : snappyBomb(plan)
   const count = recordCount(plan)
   const out = Buffer.alloc(61 + payload.length)
   payload.copy(out, 61)

@@ -564,6 +564,7 @@ export function lz4CompressFrame(data: Uint8Array, options: Lz4FrameOptions = {}
  */
 export const lz4Codec: CompressionCodec = {
   name: CODEC,
-  compress: (data: Buffer, _options?: CompressOptions) => Promise.resolve(lz4CompressFrame(data, { contentChecksum: false })),
+  compress: (data: Buffer, _options?: CompressOptions) =>
+    Promise.resolve(lz4CompressFrame(data, { contentChecksum: false })),
   decompressor: lz4Decompressor,
 }

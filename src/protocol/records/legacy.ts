@@ -1,5 +1,8 @@
 import zlib from 'node:zlib'
 import CRC32 from 'crc-32'
+import { lz4DecompressSync } from '../../compression/codecs/lz4.js'
+import { snappyDecompressSync } from '../../compression/codecs/snappy.js'
+import { CorruptCompressedDataError, DecompressionLimitError } from '../../compression/errors.js'
 import { SkiffError } from '../../errors.js'
 import { CorruptRecordError, type RecordContext } from './errors.js'
 import type { KafkaRecord, RecordHeader } from './record-decoder.js'
@@ -276,9 +279,13 @@ export class LegacyMessageBatch {
     try {
       if (options.decompress) inner = options.decompress(codec, data, limit, this.magic)
       else if (codec === 1) inner = zlib.gunzipSync(data, { maxOutputLength: limit })
+      else if (codec === 2) inner = snappyDecompressSync(data, { maxOutputBytes: limit })
+      // Magic 0 lz4 frames carry the broken header checksum of KAFKA-3160.
+      else if (codec === 3) inner = lz4DecompressSync(data, { maxOutputBytes: limit }, { legacy: this.magic === 0 })
       else throw new LegacyCodecUnavailableError({ ...this.context, codec: name, lastOffset: this.lastOffset })
     } catch (err) {
-      if (err instanceof SkiffError) throw err
+      if (err instanceof DecompressionLimitError) throw tooLarge()
+      if (err instanceof SkiffError && !(err instanceof CorruptCompressedDataError)) throw err
       // node:zlib stops as soon as its output passes maxOutputLength, so a bomb costs at most the limit.
       if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge()
       const e = new CorruptRecordError(`${name} wrapper does not decompress: ${(err as Error).message}`, where)

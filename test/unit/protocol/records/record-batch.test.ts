@@ -230,7 +230,9 @@ describe('hostile batches', () => {
     const b = encodeRecordBatch({ records: [{ value: Buffer.alloc(1000) }] })
     const batch = new RecordBatch(b)
     expect(() => batch.records({ maxRecordBytes: 100 })).toThrow(RecordTooLargeError)
-    expect(() => batch.records({ maxRecordBytes: 100 })).toThrow(/record at offset 0 is 1007 bytes, over maxRecordBytes \(100 bytes\)/)
+    expect(() => batch.records({ maxRecordBytes: 100 })).toThrow(
+      /record at offset 0 is 1007 bytes, over maxRecordBytes \(100 bytes\)/,
+    )
   })
 
   test('any mutation of a valid batch decodes or throws a ProtocolError; never a RangeError, never a hang', () => {
