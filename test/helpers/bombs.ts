@@ -7,8 +7,9 @@ import { crc32c } from '../../src/protocol/records/index.js'
  * are mostly zeros, so they are small on the wire and huge once decompressed. Built as a stream of pieces, so making
  * a 1 GiB bomb never holds 1 GiB.
  */
-export type BombCodec = 'zstd' | 'gzip' | 'lz4' | 'snappy'
-const CODEC_ID: Record<BombCodec, number> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 }
+/** `zstd` is built of RLE blocks (its size shows in its block headers); `zstd-seq` of compressed blocks (it does not). */
+export type BombCodec = 'zstd' | 'zstd-seq' | 'gzip' | 'lz4' | 'snappy'
+const CODEC_ID: Record<BombCodec, number> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4, 'zstd-seq': 4 }
 
 function uvarint(v: number): number[] {
   const out: number[] = []
@@ -108,6 +109,44 @@ function zstdBomb(plan: BombPlan): Buffer {
 }
 
 /** Concatenated gzip members of ≤ 64 MiB input each: valid gzip (Java's GZIPInputStream reads every member). */
+const BLOCK = 128 * 1024
+
+function u24(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff]
+}
+
+/**
+ * zstd made of compressed blocks of one sequence each: raw literals (a record header and one zero), then a match at
+ * offset 1 (zeros) filling the block to 128 KiB; further records' zeros are 7 blocks of a single 128 KiB match.
+ * Literal length, offset and match length tables are in RLE mode (codes LL n, OF 2 = offset 1, ML 52 = 65539 + 16
+ * extra bits). Nothing in its headers reveals its size: only decoding does. Each record is exactly 1 MiB.
+ */
+function zstdSequenceBomb(totalBytes: number): { frame: Buffer; count: number } {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (20 - 10) << 3])]
+  const block = (last: boolean, body: number[]) => {
+    parts.push(Buffer.from([...u24(((body.length << 3) | (2 << 1) | (last ? 1 : 0)) >>> 0), ...body]))
+  }
+  const records = Math.max(1, Math.floor(totalBytes / (8 * BLOCK)))
+  for (let i = 0; i < records; i++) {
+    // The value length sits inside the prefix, whose length it changes: settle them together.
+    let prefix: number[] = []
+    let value = 0
+    for (let guess = 10; ; guess++) {
+      const literals = guess + 1
+      value = BLOCK - literals + 7 * BLOCK
+      const head = [0, ...zigzag(0), ...zigzag(i), ...zigzag(-1), ...zigzag(value)]
+      prefix = [...zigzag(head.length + value + 1), ...head]
+      if (prefix.length === guess) break
+    }
+    const literals = prefix.length + 1
+    const firstMatch = BLOCK - literals
+    block(false, [literals << 3, ...prefix, 0, 0x01, 0x54, literals, 2, 52, ...u24((firstMatch - 65539) | (1 << 18))])
+    for (let b = 0; b < 7; b++)
+      block(i === records - 1 && b === 6, [0x00, 0x01, 0x54, 0, 2, 52, ...u24(65533 | (1 << 18))])
+  }
+  return { frame: Buffer.concat(parts), count: records }
+}
+
 function gzipMembers(plan: BombPlan): Buffer[] {
   const members: Buffer[] = []
   const pending: Buffer[] = []
@@ -160,15 +199,23 @@ function snappyBomb(plan: BombPlan): Buffer {
 
 /** A complete record batch v2 (baseOffset 0) whose records section, compressed with `codec`, is the bomb. */
 export function bombBatch(codec: BombCodec, plan: BombPlan, timestamp = Date.now()): Buffer {
-  const payload =
-    codec === 'zstd'
-      ? zstdBomb(plan)
-      : codec === 'gzip'
-        ? Buffer.concat(gzipMembers(plan))
-        : codec === 'lz4'
-          ? lz4Bomb(plan)
-          : snappyBomb(plan)
-  const count = recordCount(plan)
+  let payload: Buffer
+  let count: number
+  if (codec === 'zstd-seq') {
+    // Fixed 1 MiB records (plan.valueBytes does not apply).
+    const seq = zstdSequenceBomb(plan.totalBytes)
+    payload = seq.frame
+    count = seq.count
+  } else {
+    const build = {
+      zstd: zstdBomb,
+      gzip: (p: BombPlan) => Buffer.concat(gzipMembers(p)),
+      lz4: lz4Bomb,
+      snappy: snappyBomb,
+    }
+    payload = build[codec](plan)
+    count = recordCount(plan)
+  }
   const out = Buffer.alloc(61 + payload.length)
   payload.copy(out, 61)
   out.writeBigInt64BE(0n, 0)

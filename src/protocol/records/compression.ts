@@ -106,11 +106,18 @@ export async function* decodeBatch(batch: RecordBatch, options: DecodeBatchOptio
         held = chunk.length
       }
       const records: KafkaRecord[] = []
+      const copiedBefore = decoder.copied
       try {
         decoder.push(chunk, records)
       } catch (err) {
         budget.release(held)
         throw err
+      }
+      // Records assembled across chunks are copies: they count as held until the chunk is released.
+      const copied = decoder.copied - copiedBefore
+      if (copied > 0) {
+        await budget.acquire(copied, options.signal)
+        held += copied
       }
       let released = false
       const current: RecordChunk = {

@@ -54,6 +54,8 @@ let vpos = 0
 export class RecordDecoder {
   /** Records decoded so far. */
   decoded = 0
+  /** Bytes copied so far to assemble records that straddled chunks (they are held like decoded chunks). */
+  copied = 0
   private readonly maxRecordBytes: number
   private readonly context: RecordContext
   private carry: Buffer[] = []
@@ -157,6 +159,7 @@ export class RecordDecoder {
     }
     const fromChunk = total - this.carried
     const record = Buffer.concat([...this.carry, chunk.subarray(0, fromChunk)], total)
+    this.copied += total
     this.carry = []
     this.carried = 0
     this.decodeRecord(record, vpos, total, out, record.buffer, record.byteOffset)
