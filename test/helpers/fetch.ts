@@ -1,15 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection } from '../../src/client/connection.js'
 import { Fetch } from '../../src/protocol/apis/fetch.js'
+import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { Metadata } from '../../src/protocol/apis/metadata.js'
 import { type KafkaRecord, RecordBatch, readRecordSet } from '../../src/protocol/records/index.js'
 
-/** The topic id and partition count of a topic, waiting briefly for a just-created topic to appear. */
+/**
+ * The topic's metadata, waiting for a just-created topic until every partition's leader serves it (ListOffsets
+ * answers without error): Metadata can name a leader a moment before that leader accepts Produce and Fetch.
+ */
 export async function describeTopic(conn: Connection, topic: string) {
   for (let i = 0; ; i++) {
     const md = await conn.request(Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false })
     const t = md.topics[0]!
-    if ((t.errorCode === 0 && t.partitions.every((p) => p.leaderId >= 0)) || i > 100) return t
+    if (t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leaderId >= 0)) {
+      const lo = await conn.request(ListOffsets, {
+        replicaId: -1,
+        topics: [
+          { name: topic, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp: -1n })) },
+        ],
+      })
+      if (lo.topics[0]!.partitions.every((p) => p.errorCode === 0)) return t
+    }
+    if (i > 100) throw new Error(`topic ${topic} not served after 10 s (error ${t.errorCode})`)
     await sleep(100)
   }
 }
