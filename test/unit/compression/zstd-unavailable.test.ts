@@ -18,20 +18,33 @@ describe('zstd without node:zlib zstd and without the optional WASM package', ()
       process.stdout.write(JSON.stringify({ ok: false, name: err.name, message: err.message }))
     }
   `
-  test(nativeZstdCompressAvailable ? 'compresses natively (this Node has zlib zstd)' : 'is a CodecUnavailableError naming the upgrade and the package', () => {
-    const out = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', '--import', join(process.cwd(), 'test/fixtures/loaders/no-zstd-wasm.mjs'), '--input-type=module', '-e', script],
-      { encoding: 'utf8', timeout: 60_000 },
-    )
-    const result = JSON.parse(out) as { ok: boolean; name?: string; message?: string; bytes?: number }
-    if (nativeZstdCompressAvailable) {
-      expect(result).toMatchObject({ ok: true })
-    } else {
-      expect(result.ok).toBe(false)
-      expect(result.name).toBe('CodecUnavailableError')
-      expect(result.message).toMatch(/22\.15/)
-      expect(result.message).toMatch(/@bokuweb\/zstd-wasm/)
-    }
-  })
+  test(
+    nativeZstdCompressAvailable
+      ? 'compresses natively (this Node has zlib zstd)'
+      : 'is a CodecUnavailableError naming the upgrade and the package',
+    () => {
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--import',
+          join(process.cwd(), 'test/fixtures/loaders/no-zstd-wasm.mjs'),
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      )
+      const result = JSON.parse(out) as { ok: boolean; name?: string; message?: string; bytes?: number }
+      if (nativeZstdCompressAvailable) {
+        expect(result).toMatchObject({ ok: true })
+      } else {
+        expect(result.ok).toBe(false)
+        expect(result.name).toBe('CodecUnavailableError')
+        expect(result.message).toMatch(/22\.15/)
+        expect(result.message).toMatch(/@bokuweb\/zstd-wasm/)
+      }
+    },
+  )
 })
