@@ -6,6 +6,7 @@
  * {...})` speaks any API at the highest version both sides support.
  * @packageDocumentation
  */
+export * from './client/admin/index.js'
 export { Connection, type ConnectionOptions, type RequestOptions } from './client/connection.js'
 export {
   AbortedError,
@@ -14,6 +15,15 @@ export {
   RequestTimeoutError,
   SaslAuthenticationError,
 } from './client/errors.js'
+export type {
+  OAuthBearerSaslOptions,
+  OAuthBearerToken,
+  OAuthBearerTokenContext,
+  OAuthBearerTokenProvider,
+  PlainSaslOptions,
+  SaslOptions,
+  ScramSaslOptions,
+} from './client/sasl/index.js'
 export { type BrokerApiRange, negotiateVersion } from './client/versions.js'
 export { SkiffError } from './errors.js'
 export type { Api, DecodedRequestOf, EncodableResponseOf, RequestOf, ResponseOf } from './protocol/api.js'

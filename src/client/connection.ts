@@ -3,12 +3,15 @@ import net from 'node:net'
 import tls from 'node:tls'
 import type { Api, RequestOf, ResponseOf } from '../protocol/api.js'
 import { ApiVersions } from '../protocol/apis/api-versions.js'
-import { ErrorCode } from '../protocol/error-codes.js'
+import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js'
+import { SaslHandshake } from '../protocol/apis/sasl-handshake.js'
+import { ErrorCode, errorByCode } from '../protocol/error-codes.js'
 import { ProtocolError, UnsupportedVersionError } from '../protocol/errors.js'
 import { decodeResponse, encodeRequest } from '../protocol/frame.js'
 import { KafkaError } from '../protocol/kafka-error.js'
 import { Reader } from '../protocol/reader.js'
-import { AbortedError, ConfigError, ConnectionError, RequestTimeoutError } from './errors.js'
+import { AbortedError, ConfigError, ConnectionError, RequestTimeoutError, SaslAuthenticationError } from './errors.js'
+import { createSaslMechanism, type SaslOptions, validateSaslOptions } from './sasl/index.js'
 import { type BrokerApiRange, negotiateVersion } from './versions.js'
 
 /** Options for one broker connection. */
@@ -27,10 +30,15 @@ export interface ConnectionOptions {
   maxInFlight?: number
   /** A response frame declaring more bytes than this is refused before it is buffered. Default 256 MiB. */
   maxResponseBytes?: number
-  /** Aborts connecting (and the ApiVersions handshake). */
+  /** Aborts connecting (and the ApiVersions handshake and SASL authentication). */
   signal?: AbortSignal
   /** Ask the broker's ApiVersions after connecting, so `request()` can pick versions. Default true. */
   handshake?: boolean
+  /**
+   * Authenticate with SASL after the ApiVersions handshake (a SASL_PLAINTEXT listener, or SASL_SSL with `tls`), and
+   * re-authenticate before the session the broker grants runs out (KIP-368). Needs `handshake` (the default).
+   */
+  sasl?: SaslOptions
   /** KIP-511 client software name/version, sent in ApiVersions v3+. */
   clientSoftwareName?: string
   clientSoftwareVersion?: string
@@ -55,6 +63,13 @@ interface Pending {
   cleanup: (() => void) | undefined
 }
 
+/** A request waiting its turn: for an in-flight slot, or for a re-authentication to finish. */
+interface Waiter {
+  /** Called when the request may go; a slot, if it needs one, is already counted for it. */
+  readonly go: () => void
+  readonly reject: (err: Error) => void
+}
+
 const DEFAULTS = {
   clientId: 'skiff',
   connectTimeoutMs: 10_000,
@@ -64,6 +79,8 @@ const DEFAULTS = {
 }
 
 const MAX_CORRELATION_ID = 0x7fffffff
+/** More SaslAuthenticate round trips than any mechanism needs (SCRAM takes two) means the exchange is looping. */
+const MAX_SASL_ROUNDS = 10
 /** Reported to brokers as ClientSoftwareVersion (KIP-511). */
 const SKIFF_VERSION = '0.1.0'
 
@@ -72,7 +89,13 @@ const SKIFF_VERSION = '0.1.0'
  * its request by correlation id. Writes made in the same tick are coalesced into one syscall (cork/uncork);
  * response frames are cut from the socket's chunks without copying when a frame sits in one chunk.
  *
- * Events: `close` (err?: Error) once the socket is gone, whatever the reason.
+ * With `sasl`, the connection authenticates before it is handed out, and re-authenticates on its own before the
+ * session the broker granted ends (KIP-368): new requests wait (under their own timeouts) while the in-flight ones
+ * finish and SaslHandshake + SaslAuthenticate run again, then go out in order. A failed re-authentication closes
+ * the connection with a SaslAuthenticationError, which every waiting request gets.
+ *
+ * Events: `close` (err?: Error) once the socket is gone, whatever the reason; `reauthenticated` (count: number)
+ * after each successful re-authentication.
  */
 export class Connection extends EventEmitter {
   /** `host:port`, for messages. */
@@ -88,8 +111,19 @@ export class Connection extends EventEmitter {
   private readonly maxInFlight: number
   private readonly maxResponseBytes: number
   private readonly pending = new Map<number, Pending>()
-  private readonly waiting: Array<() => void> = []
+  /** Requests waiting for an in-flight slot (or a re-authentication), in order. */
+  private readonly waitingForSlot: Waiter[] = []
+  /** Requests without a response (acks=0 Produce) waiting for a re-authentication to finish. */
+  private readonly waitingForGate: Waiter[] = []
   private inFlight = 0
+  private readonly sasl: SaslOptions | undefined
+  private readonly connectTimeoutMs: number
+  /** True while re-authenticating: nothing but SASL requests may be written. */
+  private paused = false
+  /** Resolves the re-authentication's wait for in-flight requests to finish. */
+  private drained: (() => void) | undefined
+  private reauthTimer: NodeJS.Timeout | undefined
+  private reauthCount = 0
   private nextCorrelationId = 0
   private corked = false
   private closedWith: Error | undefined
@@ -109,6 +143,8 @@ export class Connection extends EventEmitter {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs
     this.maxInFlight = options.maxInFlight ?? DEFAULTS.maxInFlight
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs
+    this.sasl = options.sasl
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('error', (err) => this.fail(new ConnectionError(`connection failed: ${err.message}`, this.broker, err)))
     socket.on('close', () => this.fail(new ConnectionError('connection closed by the broker', this.broker)))
@@ -116,11 +152,13 @@ export class Connection extends EventEmitter {
 
   /**
    * Connects and, unless `handshake: false`, asks the broker which API versions it speaks (falling back to
-   * ApiVersions v0 when the broker rejects our version, KIP-511).
+   * ApiVersions v0 when the broker rejects our version, KIP-511), then authenticates when `sasl` is given. All of
+   * it happens within `connectTimeoutMs`.
    */
   static async connect(options: ConnectionOptions): Promise<Connection> {
     validate(options)
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs
+    const deadline = Date.now() + connectTimeoutMs
     const broker = `${options.host}:${options.port}`
     const signal = options.signal
     if (signal?.aborted) throw new AbortedError(`connecting to ${broker}`, signal.reason)
@@ -164,13 +202,140 @@ export class Connection extends EventEmitter {
     const conn = new Connection(socket, options)
     if (options.handshake !== false) {
       try {
-        await conn.handshake(options, connectTimeoutMs, signal)
+        await conn.handshake(options, remaining(deadline), signal)
+        if (conn.sasl) await conn.authenticate(deadline, signal, false)
       } catch (err) {
         conn.destroy()
         throw err
       }
     }
     return conn
+  }
+
+  /** Successful re-authentications (KIP-368) of this connection so far. */
+  get reauthentications(): number {
+    return this.reauthCount
+  }
+
+  /**
+   * One SASL exchange: SaslHandshake v1 (KIP-152), then SaslAuthenticate round trips until the mechanism is done,
+   * then the re-authentication timer for the session the broker granted. Runs with no other request in flight:
+   * before the connection is handed out, or paused for a re-authentication.
+   */
+  private async authenticate(deadline: number, signal: AbortSignal | undefined, reauthentication: boolean) {
+    // The mechanism's own steps (a token provider, PBKDF2) are bounded by the same deadline as the requests.
+    const controller = new AbortController()
+    const mechanism = createSaslMechanism(this.sasl!, { broker: this.broker, signal: controller.signal })
+    const budgetMs = remaining(deadline)
+    const timer = setTimeout(
+      () =>
+        controller.abort(new ConnectionError(`SASL authentication did not finish within ${budgetMs} ms`, this.broker)),
+      budgetMs,
+    )
+    timer.unref()
+    const onAbort = () => controller.abort(new AbortedError(`authenticating to ${this.broker}`, signal?.reason))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const onClose = (err: Error) => controller.abort(err)
+    this.once('close', onClose)
+    const bounded = <T>(step: Promise<T>) => raceAbort(step, controller.signal)
+    const refused = (
+      message: string,
+      cause?: unknown,
+      details: { enabledMechanisms?: readonly string[]; errorMessage?: string } = {},
+    ) =>
+      new SaslAuthenticationError(mechanism.name, message, cause, { ...details, broker: this.broker, reauthentication })
+
+    try {
+      const handshakeVersion = this.versionFor(SaslHandshake)
+      if (handshakeVersion < 1) {
+        // v0 sends the tokens as bare frames instead of SaslAuthenticate requests (Kafka < 1.0); not supported.
+        throw new UnsupportedVersionError(`broker ${this.broker} offers only SaslHandshake v0 (before KIP-152)`)
+      }
+      const handshake = await this.sendNow(
+        SaslHandshake,
+        handshakeVersion,
+        { mechanism: mechanism.name },
+        remaining(deadline),
+        signal,
+      )
+      if (handshake.errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM) {
+        const enabled = [...handshake.mechanisms]
+        throw refused(
+          `the broker does not offer ${mechanism.name}; its enabled mechanisms are ${enabled.join(', ') || '(none)'}`,
+          undefined,
+          { enabledMechanisms: enabled },
+        )
+      }
+      if (handshake.errorCode !== 0) throw refused(`SaslHandshake answered ${errorByCode(handshake.errorCode).name}`)
+
+      const version = this.versionFor(SaslAuthenticate)
+      let message = await bounded(mechanism.start())
+      for (let round = 1; ; round++) {
+        const res = await this.sendNow(SaslAuthenticate, version, { authBytes: message }, remaining(deadline), signal)
+        if (res.errorCode !== 0) {
+          const name = errorByCode(res.errorCode).name
+          const text = res.errorMessage || undefined
+          throw refused(text ? `${name}: ${text}` : name, undefined, { errorMessage: text })
+        }
+        const next = await bounded(mechanism.next(Buffer.from(res.authBytes)))
+        if (next === null) {
+          this.scheduleReauthentication(Number(res.sessionLifetimeMs), mechanism.credentialLifetimeMs)
+          return
+        }
+        if (round >= MAX_SASL_ROUNDS) throw refused(`no outcome after ${round} SaslAuthenticate round trips`)
+        message = next
+      }
+    } catch (err) {
+      // The broker closing the socket mid-exchange, a timeout or an abort keep their own types; what the mechanism
+      // or the broker refused is a SaslAuthenticationError already. Both carry this connection's broker.
+      if (err instanceof SaslAuthenticationError && err.broker === undefined) throw refused(err.reason, err.cause)
+      throw err
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      this.removeListener('close', onClose)
+    }
+  }
+
+  /**
+   * KIP-368: a session of `sessionLifetimeMs` must be renewed before it ends, or the broker closes the connection
+   * at its next request. Like Kafka's SaslClientAuthenticator, renew at a random point between 85% and 95% of the
+   * lifetime: room for latency and clock drift, and connections made together do not all renew together.
+   */
+  private scheduleReauthentication(sessionLifetimeMs: number, credentialLifetimeMs: number | undefined): void {
+    clearTimeout(this.reauthTimer)
+    this.reauthTimer = undefined
+    // 0 means the broker does not expire sessions (connections.max.reauth.ms unset): nothing to renew.
+    if (!(sessionLifetimeMs > 0) || this.closed) return
+    const lifetime = Math.min(sessionLifetimeMs, credentialLifetimeMs ?? Number.POSITIVE_INFINITY)
+    this.reauthTimer = setTimeout(() => void this.reauthenticate(), reauthenticationDelayMs(lifetime))
+    this.reauthTimer.unref()
+  }
+
+  private async reauthenticate(): Promise<void> {
+    this.reauthTimer = undefined
+    if (this.closed) return
+    this.paused = true
+    try {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve))
+      if (this.closed) return
+      await this.authenticate(Date.now() + this.connectTimeoutMs, undefined, true)
+    } catch (err) {
+      const mechanism = this.sasl!.mechanism
+      this.fail(
+        err instanceof SaslAuthenticationError
+          ? err
+          : new SaslAuthenticationError(mechanism, (err as Error).message, err, {
+              broker: this.broker,
+              reauthentication: true,
+            }),
+      )
+      return
+    }
+    this.paused = false
+    this.reauthCount++
+    this.emit('reauthenticated', this.reauthCount)
+    this.pump()
   }
 
   private async handshake(options: ConnectionOptions, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -251,6 +416,11 @@ export class Connection extends EventEmitter {
   async requestNoResponse<A extends Api>(api: A, body: RequestOf<A>, options: RequestOptions = {}): Promise<void> {
     const version = options.version ?? this.versionFor(api)
     this.assertOpen()
+    if (this.paused) {
+      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
+      await this.waitTurn(this.waitingForGate, api, Date.now() + timeoutMs, timeoutMs, options.signal)
+      this.assertOpen()
+    }
     const frame = encodeRequest(api, version, this.takeCorrelationId(), this.clientId, body)
     await new Promise<void>((resolve, reject) => {
       this.write(frame, (err) =>
@@ -271,12 +441,48 @@ export class Connection extends EventEmitter {
     const signal = options.signal
     if (signal?.aborted) throw new AbortedError(`${api.name} request to ${this.broker}`, signal.reason)
     const deadline = Date.now() + timeoutMs
-    if (this.inFlight >= this.maxInFlight) await this.waitForSlot(api, timeoutMs, signal)
+    // Wait behind earlier waiters too, so requests go out in the order they were made.
+    if (this.paused || this.waitingForSlot.length > 0 || this.inFlight >= this.maxInFlight) {
+      await this.waitTurn(this.waitingForSlot, api, deadline, timeoutMs, signal)
+    } else this.inFlight++
+    return this.transmit(api, version, body, deadline, timeoutMs, signal)
+  }
+
+  /** A SASL request: written at once, past the gate that holds other requests during a re-authentication. */
+  private async sendNow<A extends Api>(
+    api: A,
+    version: number,
+    body: RequestOf<A>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ResponseOf<A>> {
     this.assertOpen()
-    const correlationId = this.takeCorrelationId()
-    // Encode before taking the slot so a bad request body fails without touching the connection.
-    const frame = encodeRequest(api, version, correlationId, this.clientId, body)
+    if (signal?.aborted) throw new AbortedError(`${api.name} request to ${this.broker}`, signal.reason)
     this.inFlight++
+    const frame = await this.transmit(api, version, body, Date.now() + timeoutMs, timeoutMs, signal)
+    return decodeResponse(api, version, frame)
+  }
+
+  /** Writes a request whose in-flight slot is already counted, and resolves with its response frame. */
+  private transmit<A extends Api>(
+    api: A,
+    version: number,
+    body: RequestOf<A>,
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
+    let frame: Buffer
+    let correlationId: number
+    try {
+      this.assertOpen()
+      correlationId = this.takeCorrelationId()
+      // A bad request body fails here without touching the connection.
+      frame = encodeRequest(api, version, correlationId, this.clientId, body)
+    } catch (err) {
+      if (!this.closed) this.releaseSlot()
+      return Promise.reject(err)
+    }
     return new Promise<Buffer>((resolve, reject) => {
       const entry: Pending = { api, version, resolve, reject, timer: undefined, abandoned: false, cleanup: undefined }
       const abandon = (err: Error) => {
@@ -342,32 +548,64 @@ export class Connection extends EventEmitter {
     return id
   }
 
-  private waitForSlot(api: Api, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits in `queue` until `pump()` lets the request go (for the slot queue, with its slot already counted), or its
+   * own deadline or signal ends the wait.
+   */
+  private waitTurn(
+    queue: Waiter[],
+    api: Api,
+    deadline: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const onTurn = () => {
+      const done = () => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
-        resolve()
+      }
+      const waiter: Waiter = {
+        go: () => {
+          done()
+          resolve()
+        },
+        reject: (err) => {
+          done()
+          reject(err)
+        },
       }
       const leave = (err: Error) => {
-        const i = this.waiting.indexOf(onTurn)
-        if (i >= 0) this.waiting.splice(i, 1)
-        signal?.removeEventListener('abort', onAbort)
-        clearTimeout(timer)
-        reject(err)
+        const i = queue.indexOf(waiter)
+        if (i >= 0) queue.splice(i, 1)
+        waiter.reject(err)
       }
       const onAbort = () => leave(new AbortedError(`${api.name} request to ${this.broker}`, signal?.reason))
-      const timer = setTimeout(() => leave(new RequestTimeoutError(api.name, this.broker, timeoutMs)), timeoutMs)
+      const timer = setTimeout(
+        () => leave(new RequestTimeoutError(api.name, this.broker, timeoutMs)),
+        Math.max(0, deadline - Date.now()),
+      )
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.waiting.push(onTurn)
+      queue.push(waiter)
     })
+  }
+
+  /** Lets waiting requests go: all of them past the gate, and as many as there are free in-flight slots. */
+  private pump(): void {
+    if (this.paused || this.closed) return
+    for (const waiter of this.waitingForGate.splice(0)) waiter.go()
+    while (this.waitingForSlot.length > 0 && this.inFlight < this.maxInFlight) {
+      this.inFlight++
+      this.waitingForSlot.shift()!.go()
+    }
   }
 
   private releaseSlot(): void {
     this.inFlight--
-    const next = this.waiting.shift()
-    if (next) {
-      next()
+    if (!this.paused) this.pump()
+    else if (this.inFlight === 0 && this.drained) {
+      const drained = this.drained
+      this.drained = undefined
+      drained()
     }
   }
 
@@ -474,6 +712,8 @@ export class Connection extends EventEmitter {
     if (this.closed) return
     this.closed = true
     this.closedWith = err
+    clearTimeout(this.reauthTimer)
+    this.reauthTimer = undefined
     for (const entry of this.pending.values()) {
       if (entry.abandoned) continue
       entry.abandoned = true
@@ -482,7 +722,11 @@ export class Connection extends EventEmitter {
     }
     this.pending.clear()
     this.inFlight = 0
-    for (const next of this.waiting.splice(0)) next()
+    for (const waiter of this.waitingForSlot.splice(0)) waiter.reject(err)
+    for (const waiter of this.waitingForGate.splice(0)) waiter.reject(err)
+    const drained = this.drained
+    this.drained = undefined
+    drained?.()
     this.chunks = []
     this.buffered = 0
     this.socket.destroy()
@@ -498,4 +742,41 @@ function validate(o: ConnectionOptions): void {
     if (v !== undefined && (!Number.isFinite(v) || v <= 0))
       throw new ConfigError(`${k} must be a positive number, got ${v}`)
   }
+  if (o.sasl !== undefined) {
+    // SASL versions come from the broker's ApiVersions answer.
+    if (o.handshake === false) throw new ConfigError('sasl needs the ApiVersions handshake; drop handshake: false')
+    validateSaslOptions(o.sasl)
+  }
+}
+
+/** Milliseconds left until `deadline`, at least 1 so a late step still fails through its own timeout. */
+function remaining(deadline: number): number {
+  return Math.max(1, deadline - Date.now())
+}
+
+/**
+ * When to re-authenticate a session of `sessionLifetimeMs` (KIP-368): at a random point between 85% and 95% of it,
+ * as Kafka's SaslClientAuthenticator does. `random` is in [0, 1).
+ */
+export function reauthenticationDelayMs(sessionLifetimeMs: number, random: number = Math.random()): number {
+  return Math.floor(sessionLifetimeMs * (0.85 + 0.1 * random))
+}
+
+/** `step`, or the signal's reason if the signal aborts first. */
+function raceAbort<T>(step: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    step.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
 }

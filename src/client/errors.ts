@@ -38,17 +38,46 @@ export class ConfigError extends SkiffError {
 }
 
 /**
- * SASL authentication failed: the broker refused the credentials, or (SCRAM) the broker's own proof did not check
- * out, or the exchange broke the mechanism's rules. Not retriable with the same credentials.
+ * SASL authentication failed: the broker refused the credentials or does not offer the mechanism, or (SCRAM) the
+ * broker's own proof did not check out, or the exchange broke the mechanism's rules, or a re-authentication (KIP-368)
+ * failed and closed the connection. Not retriable with the same credentials.
  */
 export class SaslAuthenticationError extends SkiffError {
   override name = 'SaslAuthenticationError'
+  /** `host:port` of the broker, when the failure came from one. */
+  readonly broker: string | undefined
+  /** The mechanisms the broker has enabled, when it refused ours as unsupported. */
+  readonly enabledMechanisms: readonly string[] | undefined
+  /** The broker's own error message (SaslAuthenticate `errorMessage`), when it sent one. */
+  readonly errorMessage: string | undefined
+  /** True when the failure ended a re-authentication of a live connection rather than a first authentication. */
+  readonly reauthentication: boolean
+  /** What went wrong, without the mechanism and broker around it. */
+  readonly reason: string
+
   constructor(
     /** The SASL mechanism, e.g. `SCRAM-SHA-512`. */
     readonly mechanism: string,
     message: string,
     cause?: unknown,
+    details: {
+      broker?: string
+      enabledMechanisms?: readonly string[]
+      errorMessage?: string
+      reauthentication?: boolean
+    } = {},
   ) {
-    super(`${mechanism} authentication failed: ${message}`, { cause })
+    const where = details.broker === undefined ? '' : ` (broker ${details.broker})`
+    super(
+      `${mechanism} ${details.reauthentication ? 're-authentication' : 'authentication'} failed: ${message}${where}`,
+      {
+        cause,
+      },
+    )
+    this.reason = message
+    this.broker = details.broker
+    this.enabledMechanisms = details.enabledMechanisms
+    this.errorMessage = details.errorMessage
+    this.reauthentication = details.reauthentication ?? false
   }
 }

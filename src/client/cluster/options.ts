@@ -1,5 +1,6 @@
 import type tls from 'node:tls'
 import { ConfigError } from '../errors.js'
+import type { SaslOptions } from '../sasl/index.js'
 
 /** Where and how to reach a Kafka cluster; shared by producers, consumers and the admin client. */
 export interface ClientOptions {
@@ -9,8 +10,8 @@ export interface ClientOptions {
   clientId?: string
   /** `true` for TLS with Node's defaults, or `node:tls` options (ca, cert, key, ...). */
   tls?: boolean | tls.ConnectionOptions
-  /** SASL authentication (see ConnectionOptions['sasl']). */
-  sasl?: unknown
+  /** SASL authentication: PLAIN, SCRAM-SHA-256/512, or OAUTHBEARER with your token provider. */
+  sasl?: SaslOptions
   /** Default 10 000. */
   connectTimeoutMs?: number
   /** Default 30 000. */
@@ -56,7 +57,7 @@ export interface ResolvedClientOptions {
   bootstrap: BrokerAddress[]
   clientId: string
   tls: ClientOptions['tls']
-  sasl: unknown
+  sasl: SaslOptions | undefined
   connectTimeoutMs: number
   requestTimeoutMs: number
   maxInFlight: number

@@ -105,12 +105,12 @@ export class ConnectionPool {
         port: address.port,
         clientId: o.clientId,
         tls: o.tls,
-        ...(o.sasl ? { sasl: o.sasl } : {}),
+        sasl: o.sasl,
         connectTimeoutMs: o.connectTimeoutMs,
         requestTimeoutMs: o.requestTimeoutMs,
         maxInFlight: o.maxInFlight,
         maxResponseBytes: o.maxResponseBytes,
-      } as Parameters<typeof Connection.connect>[0])
+      })
       this.failures.delete(broker)
       conn.once('close', (err?: Error) => {
         // A broker that drops us is backed off like one that refused us, unless we closed it ourselves.

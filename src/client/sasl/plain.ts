@@ -1,4 +1,5 @@
-import { ConfigError } from '../errors.js'
+import { ConfigError, SaslAuthenticationError } from '../errors.js'
+import type { SaslMechanism } from './mechanism.js'
 
 /** Credentials for SASL/PLAIN (RFC 4616). */
 export interface PlainCredentials {
@@ -32,4 +33,38 @@ export function plainAuthBytes(credentials: PlainCredentials): Buffer {
     if (value.includes('\0')) throw new ConfigError(`SASL/PLAIN ${name} must not contain a NUL character`)
   }
   return Buffer.from(`${authorizationId}\0${username}\0${password}`, 'utf8')
+}
+
+/** `sasl` options for SASL/PLAIN. */
+export interface PlainSaslOptions extends PlainCredentials {
+  mechanism: 'PLAIN'
+}
+
+/** SASL/PLAIN as a {@link SaslMechanism}: one message, answered with empty bytes on success. */
+export class PlainSaslMechanism implements SaslMechanism {
+  readonly name = 'PLAIN'
+  private readonly message: Buffer
+  private state: 'initial' | 'sent' | 'done' = 'initial'
+
+  /** Throws ConfigError for credentials PLAIN cannot carry (see {@link plainAuthBytes}). */
+  constructor(credentials: PlainCredentials) {
+    this.message = plainAuthBytes(credentials)
+  }
+
+  async start(): Promise<Buffer> {
+    if (this.state !== 'initial')
+      throw new SaslAuthenticationError('PLAIN', `out of order: start() in state ${this.state}`)
+    this.state = 'sent'
+    return this.message
+  }
+
+  async next(challenge: Buffer): Promise<Buffer | null> {
+    if (this.state !== 'sent') throw new SaslAuthenticationError('PLAIN', `out of order: next() in state ${this.state}`)
+    this.state = 'done'
+    // PlainSaslServer answers a valid message with nothing; any challenge means the peer is not speaking PLAIN.
+    if (challenge.length > 0) {
+      throw new SaslAuthenticationError('PLAIN', `the server sent a ${challenge.length}-byte challenge; PLAIN has none`)
+    }
+    return null
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto'
 import { ConfigError, SaslAuthenticationError } from '../errors.js'
+import type { SaslMechanism } from './mechanism.js'
 
 /**
  * The client side of SCRAM (RFC 5802) with SHA-256 and SHA-512 (RFC 7677), as Kafka speaks it (KIP-84): two
@@ -217,5 +218,35 @@ export class ScramClient {
 
   private fail(message: string): SaslAuthenticationError {
     return new SaslAuthenticationError(this.mechanism, message)
+  }
+}
+
+/** `sasl` options for SCRAM-SHA-256 and SCRAM-SHA-512. */
+export type ScramSaslOptions = Omit<ScramOptions, 'nonce'>
+
+/**
+ * SCRAM as a {@link SaslMechanism}: client-first, then client-final in answer to server-first, then the server-final
+ * is verified (a broker that cannot prove it holds our credential fails the exchange) and the exchange is complete.
+ */
+export class ScramSaslMechanism implements SaslMechanism {
+  readonly name: ScramMechanism
+  private readonly client: ScramClient
+  private answered = 0
+
+  /** Throws ConfigError for bad options (see {@link ScramClient}). */
+  constructor(options: ScramOptions) {
+    this.client = new ScramClient(options)
+    this.name = this.client.mechanism
+  }
+
+  async start(): Promise<Buffer> {
+    return this.client.firstMessage()
+  }
+
+  async next(challenge: Buffer): Promise<Buffer | null> {
+    // ScramClient enforces the order itself: a third challenge fails its state check.
+    if (this.answered++ === 0) return this.client.finalMessage(challenge)
+    this.client.verifyServerFinal(challenge)
+    return null
   }
 }

@@ -1,6 +1,8 @@
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto'
 import { describe, expect, test } from 'vitest'
 import { ConfigError, SaslAuthenticationError } from '../../../src/client/errors.js'
+import { createSaslMechanism, type SaslOptions } from '../../../src/client/sasl/index.js'
+import { OAuthBearerSaslMechanism, oauthBearerInitialResponse } from '../../../src/client/sasl/oauthbearer.js'
 import { plainAuthBytes } from '../../../src/client/sasl/plain.js'
 import { escapeSaslName, hi, ScramClient, scramKeys } from '../../../src/client/sasl/scram.js'
 
@@ -153,5 +155,98 @@ describe('PLAIN', () => {
     expect(() => plainAuthBytes({ username: '', password: 'p' })).toThrow(ConfigError)
     expect(() => plainAuthBytes({ username: 'u', password: '' })).toThrow(ConfigError)
     expect(() => plainAuthBytes({ username: 'u\0v', password: 'p' })).toThrow(/username must not contain a NUL/)
+  })
+})
+
+describe('OAUTHBEARER', () => {
+  const context = () => ({ broker: '127.0.0.1:9092', signal: new AbortController().signal })
+
+  test('the initial response is the RFC 7628 GS2 message Kafka writes: n,, then auth=Bearer and extensions, each ended by %x01', () => {
+    expect(oauthBearerInitialResponse({ value: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.' }).toString('latin1')).toBe(
+      'n,,\x01auth=Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.\x01\x01',
+    )
+    expect(
+      oauthBearerInitialResponse({
+        value: 'abc+/~_-.==',
+        extensions: { logicalCluster: 'lkc-1', note: 'a b\tc' },
+      }).toString('latin1'),
+    ).toBe('n,,\x01auth=Bearer abc+/~_-.==\x01logicalCluster=lkc-1\x01note=a b\tc\x01\x01')
+  })
+
+  test.each([
+    ['a token with a space', { value: 'a b' }, /not an RFC 6750 b64token/],
+    ['a token with %x01', { value: 'a\x01auth=Bearer b' }, /not an RFC 6750 b64token/],
+    ['a token with = inside', { value: 'a=b' }, /not an RFC 6750 b64token/],
+    ['an empty token', { value: '' }, /returned no token value/],
+    ['the reserved extension name auth', { value: 't', extensions: { auth: 'x' } }, /extension name "auth"/],
+    ['an extension name with digits', { value: 't', extensions: { k1: 'x' } }, /extension name "k1"/],
+    ['an extension value with %x01', { value: 't', extensions: { k: 'a\x01b' } }, /value for SASL extension k/],
+    ['an empty extension value', { value: 't', extensions: { k: '' } }, /value for SASL extension k/],
+  ])('%s is refused before it is sent', (_, token, message) => {
+    expect(() => oauthBearerInitialResponse(token)).toThrow(SaslAuthenticationError)
+    expect(() => oauthBearerInitialResponse(token)).toThrow(message)
+  })
+
+  test('the provider is asked with the broker and a signal; empty bytes from the server complete the exchange', async () => {
+    const asked: unknown[] = []
+    const ctx = context()
+    const m = new OAuthBearerSaslMechanism(async (c) => {
+      asked.push(c)
+      return { value: 'tok', lifetimeMs: 60_000 }
+    }, ctx)
+    expect((await m.start()).toString()).toBe('n,,\x01auth=Bearer tok\x01\x01')
+    expect(asked).toEqual([{ broker: ctx.broker, signal: ctx.signal }])
+    expect(m.credentialLifetimeMs).toBe(60_000)
+    expect(await m.next(Buffer.alloc(0))).toBeNull()
+  })
+
+  test('a server error JSON is answered with a lone %x01 (RFC 7628 §3.2.3), and kept for the error', async () => {
+    const m = new OAuthBearerSaslMechanism(() => ({ value: 'tok' }), context())
+    await m.start()
+    const json = '{"status":"invalid_token","scope":"kafka"}'
+    expect(await m.next(Buffer.from(json))).toEqual(Buffer.from([1]))
+    expect(m.serverError).toBe(json)
+    await expect(m.next(Buffer.alloc(0))).rejects.toThrow(`the broker refused the token: ${json}`)
+  })
+
+  test('a failing provider is a SaslAuthenticationError with the provider error as cause', async () => {
+    const cause = new Error('IdP down')
+    const m = new OAuthBearerSaslMechanism(() => Promise.reject(cause), context())
+    const err = await m.start().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SaslAuthenticationError)
+    expect((err as Error).message).toBe('OAUTHBEARER authentication failed: the token provider failed: IdP down')
+    expect((err as Error).cause).toBe(cause)
+  })
+})
+
+describe('SASL mechanism factory', () => {
+  const ctx = { broker: 'b:1', signal: new AbortController().signal }
+
+  test('gives a fresh mechanism per authentication, named as SaslHandshake needs', async () => {
+    const plain = createSaslMechanism({ mechanism: 'PLAIN', username: 'u', password: 'p' }, ctx)
+    expect(plain.name).toBe('PLAIN')
+    expect(await plain.start()).toEqual(Buffer.from('\0u\0p'))
+    expect(await plain.next(Buffer.alloc(0))).toBeNull()
+    const scram = createSaslMechanism({ mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' }, ctx)
+    const again = createSaslMechanism({ mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' }, ctx)
+    expect(scram.name).toBe('SCRAM-SHA-512')
+    // A new nonce each time.
+    expect((await scram.start()).toString()).not.toBe((await again.start()).toString())
+    expect(createSaslMechanism({ mechanism: 'OAUTHBEARER', token: () => ({ value: 't' }) }, ctx).name).toBe(
+      'OAUTHBEARER',
+    )
+  })
+
+  test('PLAIN refuses a challenge, which a PLAIN server never sends', async () => {
+    const plain = createSaslMechanism({ mechanism: 'PLAIN', username: 'u', password: 'p' }, ctx)
+    await plain.start()
+    await expect(plain.next(Buffer.from('x'))).rejects.toThrow(SaslAuthenticationError)
+  })
+
+  test('unknown mechanisms and missing token providers are ConfigErrors', () => {
+    expect(() => createSaslMechanism({ mechanism: 'GSSAPI' } as unknown as SaslOptions, ctx)).toThrow(ConfigError)
+    expect(() => createSaslMechanism({ mechanism: 'OAUTHBEARER' } as unknown as SaslOptions, ctx)).toThrow(
+      /token provider/,
+    )
   })
 })
