@@ -6,7 +6,6 @@
  * {...})` speaks any API at the highest version both sides support.
  * @packageDocumentation
  */
-export * from './client/admin/index.js'
 export { Connection, type ConnectionOptions, type RequestOptions } from './client/connection.js'
 export {
   AbortedError,
