@@ -3,6 +3,7 @@ import { Metadata } from '../../protocol/apis/metadata.js'
 import { ErrorCode, errorByCode } from '../../protocol/error-codes.js'
 import { KafkaError } from '../../protocol/kafka-error.js'
 import type { Connection } from '../connection.js'
+import { AbortedError } from '../errors.js'
 import type { BrokerAddress } from './options.js'
 
 export interface BrokerInfo extends BrokerAddress {
@@ -96,6 +97,14 @@ export class MetadataCache {
    * `minRefreshIntervalMs` apart.
    */
   async refresh(topics: readonly string[] | null = [], signal?: AbortSignal): Promise<void> {
+    // The refresh itself is shared by every caller, so it is never tied to one caller's signal: each caller only
+    // stops waiting for it when its own signal aborts.
+    const shared = this.sharedRefresh(topics)
+    if (!signal) return shared
+    return raceSignal(shared, signal)
+  }
+
+  private async sharedRefresh(topics: readonly string[] | null): Promise<void> {
     for (;;) {
       const current = this.inFlight
       if (!current) break
@@ -105,11 +114,11 @@ export class MetadataCache {
       if (covered) return
     }
     const wait = this.lastRefresh + this.minRefreshIntervalMs - Date.now()
-    if (wait > 0) await sleep(wait, undefined, { signal })
-    if (this.inFlight) return this.refresh(topics, signal)
+    if (wait > 0) await sleep(wait)
+    if (this.inFlight) return this.sharedRefresh(topics)
     const wanted = topics === null ? 'all' : new Set([...this.interest, ...topics])
     this.inFlightTopics = wanted
-    this.inFlight = this.fetch(wanted, signal).finally(() => {
+    this.inFlight = this.fetch(wanted).finally(() => {
       this.inFlight = undefined
       this.inFlightTopics = undefined
       this.lastRefresh = Date.now()
@@ -117,16 +126,12 @@ export class MetadataCache {
     return this.inFlight
   }
 
-  private async fetch(wanted: ReadonlySet<string> | 'all', signal?: AbortSignal): Promise<void> {
-    const conn = await this.connect(signal)
-    const res = await conn.request(
-      Metadata,
-      {
-        topics: wanted === 'all' ? null : [...wanted].map((name) => ({ name })),
-        allowAutoTopicCreation: false,
-      },
-      { signal },
-    )
+  private async fetch(wanted: ReadonlySet<string> | 'all'): Promise<void> {
+    const conn = await this.connect()
+    const res = await conn.request(Metadata, {
+      topics: wanted === 'all' ? null : [...wanted].map((name) => ({ name })),
+      allowAutoTopicCreation: false,
+    })
     this.refreshes++
     if (res.errorCode !== 0) throw KafkaError.fromCode(res.errorCode, { api: 'Metadata', broker: conn.broker })
     this.clusterId = res.clusterId
@@ -182,4 +187,22 @@ export class MetadataCache {
   snapshot(): MetadataSnapshot {
     return { clusterId: this.clusterId, controllerId: this.controllerId, brokers: new Map(this.brokers) }
   }
+}
+
+function raceSignal(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new AbortedError('waiting for metadata', signal.reason))
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError('waiting for metadata', signal.reason))
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
 }

@@ -7,8 +7,10 @@ import type { BrokerAddress, ResolvedClientOptions } from './options.js'
 /**
  * Which traffic a connection carries. Each kind gets its own connection per broker, so a long-polling fetch cannot
  * hold up a produce, and neither can delay a group heartbeat (as the Java client and franz-go separate them).
+ * `fetch:<name>` gives an independent reader its own fetch connections: a broker answers one request per connection
+ * at a time, so two readers' long polls on one connection would wait for each other.
  */
-export type ConnectionKind = 'produce' | 'fetch' | 'group' | 'admin' | 'metadata'
+export type ConnectionKind = 'produce' | 'fetch' | 'group' | 'admin' | 'metadata' | `fetch:${string}`
 
 interface Slot {
   conn?: Connection
