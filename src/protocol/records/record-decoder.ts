@@ -13,6 +13,9 @@ export interface RecordHeader {
  * is refused as corrupt rather than rounded).
  */
 export interface KafkaRecord {
+  /** The record's topic and partition, when the decoder was told them (a consumer always does). */
+  topic?: string
+  partition?: number
   offset: number
   timestamp: number
   key: Buffer | null
@@ -235,6 +238,8 @@ export class RecordDecoder {
     this.decoded++
     this.nextOffset = batch.baseOffset + offsetDelta + 1
     out.push({
+      topic: this.context.topic,
+      partition: this.context.partition,
       offset: batch.baseOffset + offsetDelta,
       timestamp: batch.logAppendTime ? batch.maxTimestamp : batch.baseTimestamp + tsDelta,
       key,
