@@ -1,0 +1,51 @@
+import type { KafkaRecord } from '../../protocol/records/index.js'
+
+/** Where to start reading a partition. */
+export type OffsetSpec =
+  | 'earliest'
+  | 'latest'
+  /** An exact offset. */
+  | number
+  /** The first offset whose record timestamp is ≥ this (ms since the epoch); the end if none is. */
+  | { timestamp: number }
+
+/** What to do when the position is out of the log's range (OFFSET_OUT_OF_RANGE): move to an end, or fail. */
+export type ResetPolicy = 'earliest' | 'latest' | 'none'
+
+/** What to do with a batch that cannot be decoded (corrupt, or over the decompression limits). */
+export type BadBatchPolicy = 'fail' | 'skip'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+/** A consumed record: the record plus where it came from. Keys, values and header values are Buffer views. */
+export interface Message extends KafkaRecord {
+  topic: string
+  partition: number
+}
+
+/** Records of one partition, delivered together (one decoded chunk of one or more batches). */
+export interface MessageBatch {
+  topic: string
+  partition: number
+  messages: Message[]
+  /** The partition's high watermark when these were fetched: `highWatermark - 1 - lastOffset` is the lag. */
+  highWatermark: number
+  /** The last stable offset (read_committed reads stop here). */
+  lastStableOffset: number
+}
+
+/** Reported when a batch is skipped under the `skip` policy, or when the log was truncated under the reader. */
+export interface SkippedBatch {
+  topic: string
+  partition: number
+  baseOffset: number
+  lastOffset: number
+  error: Error
+}
+
+export function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
