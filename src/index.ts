@@ -1,7 +1,7 @@
 /**
  * Skiff: a pure-TypeScript Apache Kafka client.
  *
- * The client layer (connections, cluster metadata, the admin client; the producer and consumer are arriving) sits on hand-written protocol
+ * The client layer (connections, cluster metadata, the admin client, the producer; the consumer is arriving) sits on hand-written protocol
  * codecs for every Kafka API a client uses, which are exported too, like franz-go's kmsg: `Connection.request(Fetch,
  * {...})` speaks any API at the highest version both sides support.
  * @packageDocumentation
@@ -19,6 +19,7 @@ export {
   RequestTimeoutError,
   SaslAuthenticationError,
 } from './client/errors.js'
+export * from './client/producer/index.js'
 export type {
   OAuthBearerSaslOptions,
   OAuthBearerToken,
