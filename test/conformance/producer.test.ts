@@ -14,7 +14,7 @@ import {
   type ProducerOptions,
   partitionForKey,
   type RecordMetadata,
-  RecordTooLargeError,
+  RecordTooLargeToSendError,
 } from '../../src/client/producer/index.js'
 import { DeleteTopics } from '../../src/protocol/apis/delete-topics.js'
 import { DescribeProducers } from '../../src/protocol/apis/describe-producers.js'
@@ -388,7 +388,7 @@ describe(`the producer against Kafka ${testKafka().version}`, () => {
     const p = open({ maxRequestBytes: 2048, maxBlockMs: 500 })
     const topic = await createTopic(conn, { prefix: 'refused' })
     const err = await p.send({ topic: topic.name, messages: [{ value: Buffer.alloc(4096) }] }).catch((e) => e)
-    expect(err).toBeInstanceOf(RecordTooLargeError)
+    expect(err).toBeInstanceOf(RecordTooLargeToSendError)
     expect(err.limitName).toBe('maxRequestBytes')
     const t0 = Date.now()
     const missing = await p.send({ topic: `${topic.name}-missing`, messages: [{ value: 'x' }] }).catch((e) => e)

@@ -81,8 +81,8 @@ export class MetadataTimeoutError extends SkiffError {
 }
 
 /** One record is larger than the producer can ever send (`maxRequestBytes` or `bufferBytes`). Checked before sending. */
-export class RecordTooLargeError extends SkiffError {
-  override name = 'RecordTooLargeError'
+export class RecordTooLargeToSendError extends SkiffError {
+  override name = 'RecordTooLargeToSendError'
   constructor(
     readonly topic: string,
     readonly recordBytes: number,

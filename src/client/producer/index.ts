@@ -6,7 +6,7 @@ export {
   ProducerClosedError,
   ProducerFatalError,
   ProducerFencedError,
-  RecordTooLargeError,
+  RecordTooLargeToSendError,
   TransactionAbortableError,
   TransactionAbortedError,
   TransactionStateError,

@@ -6,7 +6,7 @@ import type { Cluster } from '../cluster/cluster.js'
 import type { TopicInfo } from '../cluster/metadata.js'
 import { type Accumulator, Appended } from './accumulator.js'
 import { type DeliveryTarget, deliver, type FlushWaiter, SendGroup } from './delivery.js'
-import { BufferFullError, MetadataTimeoutError, RecordTooLargeError } from './errors.js'
+import { BufferFullError, MetadataTimeoutError, RecordTooLargeToSendError } from './errors.js'
 import type { BufferMemory, MemoryWaiter } from './memory.js'
 import type { ResolvedProducerOptions } from './options.js'
 import { partitionForKey } from './partitioners.js'
@@ -95,9 +95,9 @@ export class Intake {
     const o = this.options
     const tooLarge =
       charge > o.maxRequestBytes
-        ? new RecordTooLargeError(topic, charge, 'maxRequestBytes', o.maxRequestBytes)
+        ? new RecordTooLargeToSendError(topic, charge, 'maxRequestBytes', o.maxRequestBytes)
         : charge > o.bufferBytes
-          ? new RecordTooLargeError(topic, charge, 'bufferBytes', o.bufferBytes)
+          ? new RecordTooLargeToSendError(topic, charge, 'bufferBytes', o.bufferBytes)
           : undefined
     if (tooLarge) {
       this.stats.recordsFailed++

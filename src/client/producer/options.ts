@@ -40,7 +40,7 @@ interface ProducerSettings {
   lingerMs?: number
   /** Largest batch (before compression); one record larger than this is sent alone. Default 1 MiB. */
   batchBytes?: number
-  /** Largest Produce request. A record above it is refused with RecordTooLargeError. Default 16 MiB. */
+  /** Largest Produce request. A record above it is refused with RecordTooLargeToSendError. Default 16 MiB. */
   maxRequestBytes?: number
   /** Bytes of records held until acknowledged; beyond it `send` waits (up to `maxBlockMs`). Default 32 MiB. */
   bufferBytes?: number
