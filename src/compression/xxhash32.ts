@@ -1,7 +1,7 @@
 /**
  * xxHash32 (https://github.com/Cyan4973/xxHash/blob/dev/doc/xxhash_spec.md), the checksum of the LZ4 frame format:
  * its header checksum byte, optional block checksums and optional content checksum. One-shot and streaming; both
- * read bytes directly (no DataView, no per-call allocation) and use Math.imul for the 32-bit multiplies.
+ * read 32-bit lanes through a DataView (one per call of the stripe loop) and use Math.imul for the 32-bit multiplies.
  */
 
 const P1 = 0x9e3779b1
@@ -14,43 +14,33 @@ function read32(b: Uint8Array, i: number): number {
   return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
 }
 
-/** Little-endian platforms (all Node supports in practice) can read lanes through an Int32Array when aligned. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-
 /** The four accumulators, in and out of {@link stripes} (no allocation per call). */
 const acc = new Int32Array(4)
 
-/** Runs the accumulators in `acc` over b[i, end), a whole number of 16-byte stripes. */
+/**
+ * Runs the accumulators in `acc` over b[i, end), a whole number of 16-byte stripes. Lanes are read through a
+ * DataView, at any alignment: on Node 20 that is about twice as fast as an Int32Array over aligned input and three
+ * times as fast as assembling lanes from bytes (on Node 24, as fast as the Int32Array).
+ */
 function stripes(b: Uint8Array, i: number, end: number): void {
+  // The primes again, as literals: bundlers (esbuild, so tsup) turn module-level consts into vars, which V8 (Node 20)
+  // then reloads and unboxes at every use in the loop — at less than half the speed.
+  const p1 = 0x9e3779b1
+  const p2 = 0x85ebca77
   let v1 = acc[0]!
   let v2 = acc[1]!
   let v3 = acc[2]!
   let v4 = acc[3]!
-  const at = b.byteOffset + i
-  if (LITTLE_ENDIAN && (at & 3) === 0) {
-    // Aligned: one load per lane, about three times as fast as assembling lanes from bytes.
-    const w = new Int32Array(b.buffer, at, (end - i) >>> 2)
-    for (let k = 0; k < w.length; k += 4) {
-      v1 = (v1 + Math.imul(w[k]!, P2)) | 0
-      v1 = Math.imul((v1 << 13) | (v1 >>> 19), P1)
-      v2 = (v2 + Math.imul(w[k + 1]!, P2)) | 0
-      v2 = Math.imul((v2 << 13) | (v2 >>> 19), P1)
-      v3 = (v3 + Math.imul(w[k + 2]!, P2)) | 0
-      v3 = Math.imul((v3 << 13) | (v3 >>> 19), P1)
-      v4 = (v4 + Math.imul(w[k + 3]!, P2)) | 0
-      v4 = Math.imul((v4 << 13) | (v4 >>> 19), P1)
-    }
-  } else {
-    for (; i < end; i += 16) {
-      v1 = (v1 + Math.imul(read32(b, i), P2)) | 0
-      v1 = Math.imul((v1 << 13) | (v1 >>> 19), P1)
-      v2 = (v2 + Math.imul(read32(b, i + 4), P2)) | 0
-      v2 = Math.imul((v2 << 13) | (v2 >>> 19), P1)
-      v3 = (v3 + Math.imul(read32(b, i + 8), P2)) | 0
-      v3 = Math.imul((v3 << 13) | (v3 >>> 19), P1)
-      v4 = (v4 + Math.imul(read32(b, i + 12), P2)) | 0
-      v4 = Math.imul((v4 << 13) | (v4 >>> 19), P1)
-    }
+  const dv = new DataView(b.buffer, b.byteOffset, b.length)
+  for (; i < end; i += 16) {
+    v1 = (v1 + Math.imul(dv.getInt32(i, true), p2)) | 0
+    v1 = Math.imul((v1 << 13) | (v1 >>> 19), p1)
+    v2 = (v2 + Math.imul(dv.getInt32(i + 4, true), p2)) | 0
+    v2 = Math.imul((v2 << 13) | (v2 >>> 19), p1)
+    v3 = (v3 + Math.imul(dv.getInt32(i + 8, true), p2)) | 0
+    v3 = Math.imul((v3 << 13) | (v3 >>> 19), p1)
+    v4 = (v4 + Math.imul(dv.getInt32(i + 12, true), p2)) | 0
+    v4 = Math.imul((v4 << 13) | (v4 >>> 19), p1)
   }
   acc[0] = v1
   acc[1] = v2

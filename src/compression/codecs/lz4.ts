@@ -58,29 +58,67 @@ function fail(code: number, at: number): number {
 /**
  * Decodes the LZ4 block src[s, sEnd) into dst starting at `d`, writing nothing at or past `dEnd`; matches may reach
  * back to `dMin` (the start of the history). Returns the new end of output, or a negative ERR_* with `failedAt` set.
+ *
+ * Most sequences are short (on JSON log lines, 0-14 literals and matches of 4-18 bytes), so the cost is per
+ * sequence, not per byte: the fast paths move 4 bytes per DataView load and store, 8 or 16 at a time, and may run
+ * past the end of the literals or match to the end of its last group. They are taken only where that whole group
+ * lies inside `src` (for reads) and before `dEnd` (for writes); what they write past the literals or match is
+ * garbage that the sequences after it overwrite, or that lies past the block's output and is never handed out.
+ * Every check hostile input needs is still made, before anything is copied; a fast path skips only the checks its
+ * own condition already implies.
  */
 function decodeBlock(src: Uint8Array, s: number, sEnd: number, dst: Uint8Array, d: number, dEnd: number, dMin: number) {
+  const sv = new DataView(src.buffer, src.byteOffset, src.length)
+  const dv = new DataView(dst.buffer, dst.byteOffset, dst.length)
+  /** A 16-byte group may be read from src[s] while s <= sFast, written at dst[d] while d <= dFast. */
+  const sFast = src.length - 16
+  const dFast = dEnd - 16
   for (;;) {
     if (s >= sEnd) return fail(ERR_TRUNCATED, s)
     const token = src[s]!
     const at = s++
     let literals = token >>> 4
-    if (literals === 15) {
-      let b: number
-      do {
-        if (s >= sEnd) return fail(ERR_TRUNCATED, at)
-        b = src[s++]!
-        literals += b
-      } while (b === 255)
-    }
-    if (literals > 0) {
+    if (literals === 0) {
+      // No literals (more than half of the sequences on JSON log lines).
+    } else if (literals < 15 && s <= sFast && d <= dFast) {
+      // 1..14 literals: 8 or 16 bytes (d <= dFast means the output has room for them).
+      if (literals > sEnd - s) return fail(ERR_TRUNCATED, at)
+      dv.setInt32(d, sv.getInt32(s, true), true)
+      dv.setInt32(d + 4, sv.getInt32(s + 4, true), true)
+      if (literals > 8) {
+        dv.setInt32(d + 8, sv.getInt32(s + 8, true), true)
+        dv.setInt32(d + 12, sv.getInt32(s + 12, true), true)
+      }
+      s += literals
+      d += literals
+    } else {
+      if (literals === 15) {
+        let b: number
+        do {
+          if (s >= sEnd) return fail(ERR_TRUNCATED, at)
+          b = src[s++]!
+          literals += b
+        } while (b === 255)
+      }
       if (literals > sEnd - s) return fail(ERR_TRUNCATED, at)
       if (literals > dEnd - d) return fail(ERR_OVERFLOW, at)
-      if (literals < 64) {
+      if (literals <= 64 && s + literals <= sFast + 1 && d + literals <= dFast + 1) {
+        // Whole 16-byte groups up to the one holding the last byte: still inside src and before dEnd.
+        const e = d + literals
+        for (let i = s; d < e; d += 16, i += 16) {
+          dv.setInt32(d, sv.getInt32(i, true), true)
+          dv.setInt32(d + 4, sv.getInt32(i + 4, true), true)
+          dv.setInt32(d + 8, sv.getInt32(i + 8, true), true)
+          dv.setInt32(d + 12, sv.getInt32(i + 12, true), true)
+        }
+        d = e
+        s += literals
+      } else if (literals < 64) {
         const e = s + literals
         while (s < e) dst[d++] = src[s++]!
       } else {
-        dst.set(src.subarray(s, s + literals), d)
+        // A plain Uint8Array view: cheaper to make than Buffer#subarray's FastBuffer.
+        dst.set(new Uint8Array(src.buffer, src.byteOffset + s, literals), d)
         s += literals
         d += literals
       }
@@ -88,7 +126,7 @@ function decodeBlock(src: Uint8Array, s: number, sEnd: number, dst: Uint8Array, 
     // The last sequence of a block is literals only.
     if (s === sEnd) return d
     if (s + 2 > sEnd) return fail(ERR_TRUNCATED, at)
-    const offset = src[s]! | (src[s + 1]! << 8)
+    const offset = sv.getUint16(s, true)
     s += 2
     if (offset === 0 || offset > d - dMin) return fail(ERR_OFFSET, at)
     let length = token & 15
@@ -101,18 +139,35 @@ function decodeBlock(src: Uint8Array, s: number, sEnd: number, dst: Uint8Array, 
       } while (b === 255)
     }
     length += 4
-    if (length > dEnd - d) return fail(ERR_OVERFLOW, at)
-    const m = d - offset
-    if (offset >= length && length >= 16) {
-      dst.copyWithin(d, m, m + length)
-      d += length
-    } else if (length < 64) {
-      // Short, or overlapping (which repeats the last `offset` bytes): front to back, byte by byte.
-      const e = d + length
-      for (let i = m; d < e; ) dst[d++] = dst[i++]!
+    let m = d - offset
+    const e = d + length
+    if (length <= 64 && offset >= 4 && e <= dFast + 1) {
+      // 4 bytes at a time, front to back: with an offset of at least 4, each load reads only bytes already written
+      // (before this match or by its earlier stores), so overlapping matches repeat the last `offset` bytes as they
+      // must. Whole 16-byte groups up to the one holding the last byte stay before dEnd.
+      dv.setInt32(d, dv.getInt32(m, true), true)
+      dv.setInt32(d + 4, dv.getInt32(m + 4, true), true)
+      if (length > 8) {
+        let i = d + 8
+        m += 8
+        do {
+          dv.setInt32(i, dv.getInt32(m, true), true)
+          dv.setInt32(i + 4, dv.getInt32(m + 4, true), true)
+          dv.setInt32(i + 8, dv.getInt32(m + 8, true), true)
+          dv.setInt32(i + 12, dv.getInt32(m + 12, true), true)
+          i += 16
+          m += 16
+        } while (i < e)
+      }
+      d = e
+    } else if (length > dEnd - d) {
+      return fail(ERR_OVERFLOW, at)
+    } else if (length <= 64) {
+      // An offset of 1..3 (repeating the last 1..3 bytes), or near dEnd: front to back, byte by byte.
+      while (d < e) dst[d++] = dst[m++]!
     } else {
-      // A long run with a short period: dst[m, d) is periodic, so copy ever longer whole periods from m.
-      const e = d + length
+      // Long: dst[m, d) is periodic (when offset < length), so copy ever longer whole periods from m; a match that
+      // does not overlap its source is a single memmove.
       while (d < e) {
         const n = Math.min(d - m, e - d)
         dst.copyWithin(d, m, m + n)
@@ -294,10 +349,14 @@ class FrameDecompressor implements Lz4Decompressor {
     } else {
       // The decoder gets no more room than the block maximum and what is left of the limit.
       const bound = Math.min(h.maxBlockBytes, room)
-      // Independent blocks of up to 256 KiB (Kafka's are 64 KiB) decode straight into the chunk handed out; larger
-      // or linked ones into the window, then are copied out at their actual size.
+      // Independent blocks of up to 256 KiB (Kafka's are 64 KiB) decode straight into the chunk handed out, unless
+      // they are small (compressed to less than an eighth of their room: a small batch, most likely), which decode
+      // into a scratch buffer that all decompressors share — allocating the whole room for each costs more than
+      // decoding a few KiB does. Those, and larger or linked ones (decoded into the window), are then copied out at
+      // their actual size.
       const direct = h.independent && bound <= DIRECT_BLOCK_BYTES
-      const w = direct ? Buffer.allocUnsafe(bound) : this.windowFor(h)
+      const small = direct && size < bound >>> 3
+      const w = small ? scratchFor(bound) : direct ? Buffer.allocUnsafe(bound) : this.windowFor(h)
       const base = h.independent ? 0 : this.historyBytes
       const r = decodeBlock(input, start, end, w, base, base + bound, 0)
       if (r < 0) {
@@ -307,7 +366,7 @@ class FrameDecompressor implements Lz4Decompressor {
         this.corrupt(describe(r, h.maxBlockBytes), failedAt)
       }
       const n = r - base
-      if (direct && n >= bound >>> 1) {
+      if (direct && !small && n >= bound >>> 1) {
         out = w.subarray(0, n)
       } else {
         out = Buffer.allocUnsafe(n)
@@ -386,6 +445,17 @@ function describe(code: number, maxBlockBytes: number): string {
 
 const EMPTY = Buffer.alloc(0)
 
+/**
+ * Where small independent blocks are decoded before they are copied out: decoding is synchronous and copies out
+ * before it returns, so one buffer (at most DIRECT_BLOCK_BYTES) serves every decompressor.
+ */
+let scratch: Buffer | undefined
+
+function scratchFor(bytes: number): Buffer {
+  if (scratch === undefined || scratch.length < bytes) scratch = Buffer.allocUnsafeSlow(bytes)
+  return scratch
+}
+
 /** A {@link Decompressor} whose chunks can also be pulled synchronously (decoding never waits on anything). */
 export interface Lz4Decompressor extends Decompressor {
   nextSync(): Buffer | null
@@ -426,27 +496,40 @@ const LAST_LITERALS = 5
 const HASH_BITS = 16
 const hashTable = new Uint16Array(1 << HASH_BITS)
 
-function read32(b: Uint8Array, i: number): number {
-  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
-}
-
-function hash(sequence: number): number {
-  return Math.imul(sequence, 0x9e3779b1) >>> (32 - HASH_BITS)
-}
-
 function writeLength(dst: Uint8Array, d: number, rest: number): number {
   for (; rest >= 255; rest -= 255) dst[d++] = 255
   dst[d++] = rest
   return d
 }
 
-function writeLiterals(dst: Uint8Array, d: number, src: Uint8Array, start: number, end: number): number {
+/**
+ * Writes the literals src[start, end) at dst[d]; returns the new end. Up to 64 bytes go 8 bytes per pair of
+ * DataView loads and stores, while both buffers have room for the whole last group (what lands past the literals
+ * is overwritten by what follows, or lies past the end of the output).
+ */
+function writeLiterals(
+  dst: Uint8Array,
+  dv: DataView,
+  d: number,
+  src: Uint8Array,
+  sv: DataView,
+  start: number,
+  end: number,
+): number {
   const n = end - start
+  if (n <= 64 && end + 8 <= src.length && d + n + 8 <= dst.length) {
+    for (let i = start, o = d; i < end; i += 8, o += 8) {
+      dv.setInt32(o, sv.getInt32(i, true), true)
+      dv.setInt32(o + 4, sv.getInt32(i + 4, true), true)
+    }
+    return d + n
+  }
   if (n < 32) {
     for (let i = start; i < end; ) dst[d++] = src[i++]!
     return d
   }
-  dst.set(src.subarray(start, end), d)
+  // A plain Uint8Array view: cheaper to make than Buffer#subarray's FastBuffer.
+  dst.set(new Uint8Array(src.buffer, src.byteOffset + start, n), d)
   return d + n
 }
 
@@ -454,12 +537,26 @@ function writeLiterals(dst: Uint8Array, d: number, src: Uint8Array, start: numbe
  * Compresses src[base, end) (at most 64 KiB) as one independent LZ4 block at dst[d]; returns the new end of
  * output. The greedy single-probe matcher of LZ4's fast mode, keeping the end-of-block rules (MF_LIMIT,
  * LAST_LITERALS) that the reference decoder and lz4-java's enforce: lz4js' compressBlock does not, and its 64 KiB
- * blocks can be refused by `lz4 -d` and by Kafka's consumer.
+ * blocks can be refused by `lz4 -d` and by Kafka's consumer. `sv` and `dv` view `src` and `dst`: 4-byte loads are
+ * one DataView read each, and matches are extended a word at a time.
  */
-function compressBlock(src: Uint8Array, base: number, end: number, dst: Uint8Array, d: number): number {
+function compressBlock(
+  src: Uint8Array,
+  sv: DataView,
+  base: number,
+  end: number,
+  dst: Uint8Array,
+  dv: DataView,
+  d: number,
+): number {
   let anchor = base
   if (end - base >= MF_LIMIT + 1) {
-    hashTable.fill(0)
+    // A table of 1 Ki .. 64 Ki entries, the smallest that has one per input byte: clearing all 64 Ki for a small
+    // batch would cost more than compressing it.
+    const table = hashTable
+    let shift = 32 - 10
+    for (let size = 1 << 10; size < 1 << HASH_BITS && size < end - base; size *= 2) shift--
+    table.fill(0, 0, 1 << (32 - shift))
     const mfLimit = end - MF_LIMIT
     const matchLimit = end - LAST_LITERALS
     let s = base + 1
@@ -469,26 +566,38 @@ function compressBlock(src: Uint8Array, base: number, end: number, dst: Uint8Arr
       let ref = 0
       for (;;) {
         if (s > mfLimit) break
-        const seq = read32(src, s)
-        const h = hash(seq)
-        ref = base + hashTable[h]!
-        hashTable[h] = s - base
-        if (ref < s && read32(src, ref) === seq) break
+        const seq = sv.getInt32(s, true)
+        const h = Math.imul(seq, 0x9e3779b1) >>> shift
+        ref = base + table[h]!
+        table[h] = s - base
+        if (ref < s && sv.getInt32(ref, true) === seq) break
         s += attempts++ >>> 6
       }
       if (s > mfLimit) break
-      // Extend backwards over literals, then forwards up to the last-literals boundary.
+      // Extend backwards over literals, then forwards up to the last-literals boundary: a word at a time while one
+      // fits before it (the first differing byte is the lowest set bit's), then byte by byte.
       while (s > anchor && ref > base && src[s - 1] === src[ref - 1]) {
         s--
         ref--
       }
       let length = MIN_MATCH
-      while (s + length < matchLimit && src[ref + length] === src[s + length]) length++
+      for (;;) {
+        if (s + length + 4 > matchLimit) {
+          while (s + length < matchLimit && src[ref + length] === src[s + length]) length++
+          break
+        }
+        const x = sv.getInt32(s + length, true) ^ sv.getInt32(ref + length, true)
+        if (x !== 0) {
+          length += (31 - Math.clz32(x & -x)) >>> 3
+          break
+        }
+        length += 4
+      }
       const literals = s - anchor
       const token = d++
       let t = literals >= 15 ? 15 << 4 : literals << 4
       if (literals >= 15) d = writeLength(dst, d, literals - 15)
-      d = writeLiterals(dst, d, src, anchor, s)
+      d = writeLiterals(dst, dv, d, src, sv, anchor, s)
       const offset = s - ref
       dst[d++] = offset
       dst[d++] = offset >>> 8
@@ -504,7 +613,7 @@ function compressBlock(src: Uint8Array, base: number, end: number, dst: Uint8Arr
       anchor = s
       if (s > mfLimit) break
       // Index a position inside the match so that the next search starts warm.
-      hashTable[hash(read32(src, s - 2))] = s - 2 - base
+      table[Math.imul(sv.getInt32(s - 2, true), 0x9e3779b1) >>> shift] = s - 2 - base
     }
   }
   const literals = end - anchor
@@ -514,7 +623,7 @@ function compressBlock(src: Uint8Array, base: number, end: number, dst: Uint8Arr
   } else {
     dst[d++] = literals << 4
   }
-  return writeLiterals(dst, d, src, anchor, end)
+  return writeLiterals(dst, dv, d, src, sv, anchor, end)
 }
 
 export interface Lz4FrameOptions {
@@ -528,20 +637,21 @@ export interface Lz4FrameOptions {
 export function lz4CompressFrame(data: Uint8Array, options: Lz4FrameOptions = {}): Buffer {
   const contentChecksum = options.contentChecksum ?? true
   const blocks = Math.ceil(data.length / BLOCK_BYTES)
-  // Worst case per block: a stored block (the compressed form is used only when smaller).
-  const out = Buffer.allocUnsafe(7 + blocks * 4 + data.length + 8)
-  const scratch = Buffer.allocUnsafe(BLOCK_BYTES + (BLOCK_BYTES >>> 8) + 16)
+  // Each block is compressed straight into place, and replaced by its stored form unless smaller: room for every
+  // block stored, plus what LZ4's worst case (LZ4_COMPRESSBOUND: n + n/255 + 16) adds to the last one's attempt.
+  const out = Buffer.allocUnsafe(7 + blocks * 4 + data.length + 8 + (BLOCK_BYTES >>> 8) + 16)
   out.writeUInt32LE(MAGIC, 0)
   out[4] = FLG_VERSION_01 | FLG_BLOCK_INDEPENDENCE | (contentChecksum ? FLG_CONTENT_CHECKSUM : 0)
   out[5] = 4 << 4
   out[6] = (xxhash32(out, 0, options.legacyHeaderChecksum ? 0 : 4, 6) >>> 8) & 0xff
   let d = 7
+  const sv = new DataView(data.buffer, data.byteOffset, data.length)
+  const dv = new DataView(out.buffer, out.byteOffset, out.length)
   for (let p = 0; p < data.length; p += BLOCK_BYTES) {
     const end = Math.min(data.length, p + BLOCK_BYTES)
-    const n = compressBlock(data, p, end, scratch, 0)
+    const n = compressBlock(data, sv, p, end, out, dv, d + 4) - (d + 4)
     if (n < end - p) {
       out.writeUInt32LE(n, d)
-      scratch.copy(out, d + 4, 0, n)
       d += 4 + n
     } else {
       out.writeUInt32LE((BLOCK_UNCOMPRESSED | (end - p)) >>> 0, d)

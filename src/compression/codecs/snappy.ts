@@ -42,9 +42,22 @@ let failedAt = 0
 /**
  * Decodes the elements in `src[s, sEnd)` into `dst`, which must be exactly the block's declared length.
  * Returns 0, or a negative ERR_* with `failedAt` set.
+ *
+ * Most elements are short (on JSON log lines, literals of ~6 bytes and copies of ~14), so the cost is per element,
+ * not per byte: the fast paths move 4 bytes per DataView load and store, 8 or 16 at a time, and may run past the
+ * end of the element to the end of its last group. They are taken only where that whole group lies inside `src` (for
+ * reads) and inside `dst` (for writes); what they write past the element is garbage that the elements after it
+ * overwrite (every byte of `dst` is written by its own element last, since `d` only grows and must reach `dEnd`).
+ * Every check hostile input needs is still made, before anything is copied; a fast path skips only the checks its
+ * own condition already implies.
  */
 function decodeElements(src: Uint8Array, s: number, sEnd: number, dst: Uint8Array): number {
   const dEnd = dst.length
+  const sv = new DataView(src.buffer, src.byteOffset, src.length)
+  const dv = new DataView(dst.buffer, dst.byteOffset, dEnd)
+  /** A 16-byte group may be read from src[s] while s <= sFast, written at dst[d] while d <= dFast. */
+  const sFast = src.length - 16
+  const dFast = dEnd - 16
   let d = 0
   while (s < sEnd) {
     const tag = src[s]!
@@ -54,6 +67,20 @@ function decodeElements(src: Uint8Array, s: number, sEnd: number, dst: Uint8Arra
     switch (tag & 3) {
       case 0: {
         len = tag >>> 2
+        if (len < 16 && s <= sFast && d <= dFast) {
+          // 1..16 bytes: one 16-byte group (d <= dFast means the output has room for them).
+          len += 1
+          if (len > sEnd - s) return fail(ERR_TRUNCATED, at)
+          dv.setInt32(d, sv.getInt32(s, true), true)
+          dv.setInt32(d + 4, sv.getInt32(s + 4, true), true)
+          if (len > 8) {
+            dv.setInt32(d + 8, sv.getInt32(s + 8, true), true)
+            dv.setInt32(d + 12, sv.getInt32(s + 12, true), true)
+          }
+          s += len
+          d += len
+          continue
+        }
         if (len >= 60) {
           // 60..63: the length minus one follows in 1..4 little-endian bytes.
           const n = len - 59
@@ -67,11 +94,23 @@ function decodeElements(src: Uint8Array, s: number, sEnd: number, dst: Uint8Arra
         len += 1
         if (len > sEnd - s) return fail(ERR_TRUNCATED, at)
         if (len > dEnd - d) return fail(ERR_OVERFLOW, at)
-        if (len < 64) {
+        if (len <= 64 && s + len <= sFast + 1 && d + len <= dFast + 1) {
+          // Whole 16-byte groups up to the one holding the last byte: still inside both buffers.
+          const e = d + len
+          for (let i = s; d < e; d += 16, i += 16) {
+            dv.setInt32(d, sv.getInt32(i, true), true)
+            dv.setInt32(d + 4, sv.getInt32(i + 4, true), true)
+            dv.setInt32(d + 8, sv.getInt32(i + 8, true), true)
+            dv.setInt32(d + 12, sv.getInt32(i + 12, true), true)
+          }
+          d = e
+          s += len
+        } else if (len < 64) {
           const e = s + len
           while (s < e) dst[d++] = src[s++]!
         } else {
-          dst.set(src.subarray(s, s + len), d)
+          // A plain Uint8Array view: cheaper to make than Buffer#subarray's FastBuffer.
+          dst.set(new Uint8Array(src.buffer, src.byteOffset + s, len), d)
           s += len
           d += len
         }
@@ -85,24 +124,40 @@ function decodeElements(src: Uint8Array, s: number, sEnd: number, dst: Uint8Arra
       case 2:
         if (s + 2 > sEnd) return fail(ERR_TRUNCATED, at)
         len = (tag >>> 2) + 1
-        offset = src[s]! | (src[s + 1]! << 8)
+        offset = sv.getUint16(s, true)
         s += 2
         break
       default:
         if (s + 4 > sEnd) return fail(ERR_TRUNCATED, at)
         len = (tag >>> 2) + 1
-        offset = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16) | (src[s + 3]! << 24)) >>> 0
+        offset = sv.getUint32(s, true)
         s += 4
     }
     if (offset === 0 || offset > d) return fail(ERR_OFFSET, at)
-    if (len > dEnd - d) return fail(ERR_OVERFLOW, at)
     let m = d - offset
-    if (offset >= len && len >= 16) {
-      dst.copyWithin(d, m, m + len)
-      d += len
+    const e = d + len
+    if (offset >= 4 && e <= dFast + 1) {
+      // 4 bytes at a time, front to back: with an offset of at least 4, each load reads only bytes already written
+      // (before this copy or by its earlier stores), so overlapping copies repeat the last `offset` bytes as they
+      // must. Whole 16-byte groups up to the one holding the last byte (len <= 64) stay inside dst.
+      dv.setInt32(d, dv.getInt32(m, true), true)
+      dv.setInt32(d + 4, dv.getInt32(m + 4, true), true)
+      if (len > 8) {
+        d += 8
+        m += 8
+        do {
+          dv.setInt32(d, dv.getInt32(m, true), true)
+          dv.setInt32(d + 4, dv.getInt32(m + 4, true), true)
+          dv.setInt32(d + 8, dv.getInt32(m + 8, true), true)
+          dv.setInt32(d + 12, dv.getInt32(m + 12, true), true)
+          d += 16
+          m += 16
+        } while (d < e)
+      }
+      d = e
     } else {
-      // Overlapping (offset < len repeats the last `offset` bytes) or short: byte by byte, front to back.
-      const e = d + len
+      if (len > dEnd - d) return fail(ERR_OVERFLOW, at)
+      // An offset of 1..3 (a run repeating the last 1..3 bytes), or near the end of the output: byte by byte.
       while (d < e) dst[d++] = dst[m++]!
     }
   }
@@ -309,12 +364,31 @@ function maxCompressedLength(n: number): number {
   return 32 + n + Math.floor(n / 6)
 }
 
-function load32(b: Uint8Array, i: number): number {
-  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
-}
-
-function emitLiteral(dst: Uint8Array, d: number, src: Uint8Array, start: number, end: number): number {
+/**
+ * Writes the literal src[start, end) at dst[d]; returns the new end. Literals of up to 60 bytes (nearly all: a few
+ * bytes between copies, usually) go 8 bytes per pair of DataView loads and stores, while both buffers have room for
+ * the whole last group; what it writes past the literal is overwritten by what follows, or lies past the end of
+ * the output.
+ */
+function emitLiteral(
+  dst: Uint8Array,
+  dv: DataView,
+  d: number,
+  src: Uint8Array,
+  sv: DataView,
+  start: number,
+  end: number,
+): number {
   const n = end - start - 1
+  if (n < 60 && end + 8 <= src.length && d + n + 10 <= dst.length) {
+    dst[d] = n << 2
+    let o = d + 1
+    for (let i = start; i < end; i += 8, o += 8) {
+      dv.setInt32(o, sv.getInt32(i, true), true)
+      dv.setInt32(o + 4, sv.getInt32(i + 4, true), true)
+    }
+    return d + n + 2
+  }
   if (n < 60) {
     dst[d++] = n << 2
   } else if (n < 0x100) {
@@ -336,7 +410,8 @@ function emitLiteral(dst: Uint8Array, d: number, src: Uint8Array, start: number,
     dst[d++] = n >>> 16
     dst[d++] = n >>> 24
   }
-  dst.set(src.subarray(start, end), d)
+  // A plain Uint8Array view: cheaper to make than Buffer#subarray's FastBuffer.
+  dst.set(new Uint8Array(src.buffer, src.byteOffset + start, end - start), d)
   return d + n + 1
 }
 
@@ -368,19 +443,30 @@ function emitCopy(dst: Uint8Array, d: number, offset: number, length: number): n
 
 /**
  * Compresses one fragment src[base, end) (at most 64 KiB): the classic snappy matcher — hash 4 bytes, look up the
- * last position with that hash, skip ahead faster the longer nothing matches.
+ * last position with that hash, skip ahead faster the longer nothing matches. `sv` and `dv` view `src` and `dst`:
+ * 4-byte loads are one DataView read each, and matches are extended a word at a time.
  */
-function encodeFragment(src: Uint8Array, base: number, end: number, dst: Uint8Array, d: number): number {
+function encodeFragment(
+  src: Uint8Array,
+  sv: DataView,
+  base: number,
+  end: number,
+  dst: Uint8Array,
+  dv: DataView,
+  d: number,
+): number {
   const n = end - base
   // Too short to be worth matching (and the matcher reads a few bytes past its limits).
-  if (n < 17) return n > 0 ? emitLiteral(dst, d, src, base, end) : d
+  if (n < 17) return n > 0 ? emitLiteral(dst, dv, d, src, sv, base, end) : d
+  const t = table
   let shift = 32 - 8
   for (let size = 1 << 8; size < 1 << MAX_TABLE_BITS && size < n; size *= 2) shift--
-  table.fill(0, 0, 1 << (32 - shift))
+  t.fill(0, 0, 1 << (32 - shift))
+  // Every 4-byte load below starts at or before sLimit + 1 < end - 4: inside the fragment.
   const sLimit = end - 15
   let nextEmit = base
   let s = base + 1
-  let nextHash = Math.imul(load32(src, s), 0x1e35a7bd) >>> shift
+  let nextHash = Math.imul(sv.getInt32(s, true), 0x1e35a7bd) >>> shift
   outer: for (;;) {
     let skip = 32
     let nextS = s
@@ -391,41 +477,62 @@ function encodeFragment(src: Uint8Array, base: number, end: number, dst: Uint8Ar
       nextS = s + step
       skip++
       if (nextS > sLimit) break outer
-      candidate = base + table[nextHash]!
-      table[nextHash] = s - base
-      nextHash = Math.imul(load32(src, nextS), 0x1e35a7bd) >>> shift
-      if (load32(src, s) === load32(src, candidate)) break
+      candidate = base + t[nextHash]!
+      t[nextHash] = s - base
+      nextHash = Math.imul(sv.getInt32(nextS, true), 0x1e35a7bd) >>> shift
+      if (sv.getInt32(s, true) === sv.getInt32(candidate, true)) break
     }
-    d = emitLiteral(dst, d, src, nextEmit, s)
+    d = emitLiteral(dst, dv, d, src, sv, nextEmit, s)
     for (;;) {
       const start = s
       s += 4
       let i = candidate + 4
-      while (s < end && src[i] === src[s]) {
-        i++
-        s++
+      // A word at a time while one fits before the end; the first differing byte is the lowest set bit's.
+      for (;;) {
+        if (s > end - 4) {
+          while (s < end && src[i] === src[s]) {
+            i++
+            s++
+          }
+          break
+        }
+        const x = sv.getInt32(s, true) ^ sv.getInt32(i, true)
+        if (x !== 0) {
+          s += (31 - Math.clz32(x & -x)) >>> 3
+          break
+        }
+        s += 4
+        i += 4
       }
       d = emitCopy(dst, d, start - candidate, s - start)
       nextEmit = s
       if (s >= sLimit) break outer
-      table[Math.imul(load32(src, s - 1), 0x1e35a7bd) >>> shift] = s - 1 - base
-      const current = load32(src, s)
+      t[Math.imul(sv.getInt32(s - 1, true), 0x1e35a7bd) >>> shift] = s - 1 - base
+      const current = sv.getInt32(s, true)
       const h = Math.imul(current, 0x1e35a7bd) >>> shift
-      candidate = base + table[h]!
-      table[h] = s - base
-      if (current !== load32(src, candidate)) {
-        nextHash = Math.imul(load32(src, s + 1), 0x1e35a7bd) >>> shift
+      candidate = base + t[h]!
+      t[h] = s - base
+      if (current !== sv.getInt32(candidate, true)) {
+        nextHash = Math.imul(sv.getInt32(s + 1, true), 0x1e35a7bd) >>> shift
         s++
         break
       }
     }
   }
-  if (nextEmit < end) d = emitLiteral(dst, d, src, nextEmit, end)
+  if (nextEmit < end) d = emitLiteral(dst, dv, d, src, sv, nextEmit, end)
   return d
 }
 
 /** Writes data[start, end) as one raw snappy block (length preamble + fragments) at dst[d]; returns the new end. */
-function encodeBlock(data: Uint8Array, start: number, end: number, dst: Uint8Array, d: number): number {
+function encodeBlock(
+  data: Uint8Array,
+  sv: DataView,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  dv: DataView,
+  d: number,
+): number {
   let n = end - start
   while (n >= 0x80) {
     dst[d++] = (n & 0x7f) | 0x80
@@ -433,14 +540,16 @@ function encodeBlock(data: Uint8Array, start: number, end: number, dst: Uint8Arr
   }
   dst[d++] = n
   for (let p = start; p < end; p += FRAGMENT_BYTES)
-    d = encodeFragment(data, p, Math.min(end, p + FRAGMENT_BYTES), dst, d)
+    d = encodeFragment(data, sv, p, Math.min(end, p + FRAGMENT_BYTES), dst, dv, d)
   return d
 }
+
+const viewOf = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.length)
 
 /** One raw snappy block (no framing): what librdkafka and the snappy reference call "snappy". */
 export function snappyCompressRaw(data: Uint8Array): Buffer {
   const scratch = Buffer.allocUnsafe(5 + maxCompressedLength(data.length))
-  const n = encodeBlock(data, 0, data.length, scratch, 0)
+  const n = encodeBlock(data, viewOf(data), 0, data.length, scratch, viewOf(scratch), 0)
   return Buffer.from(scratch.subarray(0, n))
 }
 
@@ -455,8 +564,10 @@ export function snappyCompressXerial(data: Uint8Array, blockBytes = XERIAL_BLOCK
   scratch.writeInt32BE(1, 8)
   scratch.writeInt32BE(1, 12)
   let d = XERIAL_HEADER_BYTES
+  const sv = viewOf(data)
+  const dv = viewOf(scratch)
   for (let p = 0; p < data.length; p += blockBytes) {
-    const end = encodeBlock(data, p, Math.min(data.length, p + blockBytes), scratch, d + 4)
+    const end = encodeBlock(data, sv, p, Math.min(data.length, p + blockBytes), scratch, dv, d + 4)
     scratch.writeInt32BE(end - d - 4, d)
     d = end
   }

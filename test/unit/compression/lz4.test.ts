@@ -120,7 +120,7 @@ describe('xxHash32', () => {
     expect(xxhash32(Buffer.from('a'))).toBe(0x550d7456)
     expect(xxhash32(Buffer.from('abc'))).toBe(0x32d153ff)
     expect(xxhash32(Buffer.from('Nobody inspects the spammish repetition'))).toBe(0xe2293b2f)
-    // Against lz4js' independent xxh32, at every alignment (aligned input takes a faster path).
+    // Against lz4js' independent xxh32, at every alignment (lanes are read through a DataView, aligned or not).
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), fc.nat(7), fc.nat(), (bytes, shift, seed) => {
         const buf = Buffer.alloc(bytes.length + 8)
@@ -619,6 +619,201 @@ describe('lz4 corrupt input', () => {
           if (!(e instanceof CorruptCompressedDataError || e instanceof DecompressionLimitError)) throw e
         }
       }),
+      { numRuns: 3000 },
+    )
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// The block decoder's fast paths (whole 4-byte words, groups that run past literals or a match) against a
+// byte-by-byte oracle
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Sequence {
+  literals: Uint8Array
+  /** Absent on the last sequence of a block. */
+  match?: { offset: number; length: number }
+}
+
+/** LZ4 sequences as block bytes. */
+function sequenceBytes(sequences: Sequence[]): Buffer {
+  const out: number[] = []
+  for (const { literals, match } of sequences) {
+    const extra = match ? match.length - 4 : 0
+    out.push((Math.min(literals.length, 15) << 4) | Math.min(extra, 15))
+    if (literals.length >= 15) out.push(...lengthBytes(literals.length - 15))
+    out.push(...literals)
+    if (match) {
+      out.push(match.offset & 0xff, match.offset >>> 8)
+      if (extra >= 15) out.push(...lengthBytes(extra - 15))
+    }
+  }
+  return Buffer.from(out)
+}
+
+const sequencesLength = (sequences: Sequence[]) =>
+  sequences.reduce((n, q) => n + q.literals.length + (q.match?.length ?? 0), 0)
+
+/**
+ * An LZ4 block decoded the plainest way — byte by byte, every check where the format puts it, writing nothing at or
+ * past `dEnd` — returning the output or the failure decodeBlock must report and the block byte it must report it at.
+ */
+function referenceLz4(
+  block: Uint8Array,
+  dEnd: number,
+): { out: Buffer } | { failure: 'truncated' | 'offset' | 'overflow'; at: number } {
+  const dst: number[] = []
+  let s = 0
+  let d = 0
+  const length = (n: number): number | undefined => {
+    if (n !== 15) return n
+    for (;;) {
+      if (s >= block.length) return undefined
+      const b = block[s++]!
+      n += b
+      if (b !== 255) return n
+    }
+  }
+  for (;;) {
+    if (s >= block.length) return { failure: 'truncated', at: s }
+    const at = s
+    const token = block[s++]!
+    const literals = length(token >>> 4)
+    if (literals === undefined || literals > block.length - s) return { failure: 'truncated', at }
+    if (literals > dEnd - d) return { failure: 'overflow', at }
+    for (let i = 0; i < literals; i++) dst[d++] = block[s++]!
+    if (s === block.length) return { out: Buffer.from(dst) }
+    if (s + 2 > block.length) return { failure: 'truncated', at }
+    const offset = block[s]! | (block[s + 1]! << 8)
+    s += 2
+    if (offset === 0 || offset > d) return { failure: 'offset', at }
+    const extra = length(token & 15)
+    if (extra === undefined) return { failure: 'truncated', at }
+    if (extra + 4 > dEnd - d) return { failure: 'overflow', at }
+    for (let i = 0; i < extra + 4; i++, d++) dst[d] = dst[d - offset]!
+  }
+}
+
+/**
+ * The frame around `block` decoded under `limit`, expected to be exactly what the reference makes of `block`: the
+ * same output, or the same error at the same input byte. (Checked without `expect` unless they differ: the sweeps
+ * below decode tens of thousands of frames.)
+ */
+function expectAsReference(block: Buffer, limit: number, shift = 0): void {
+  // A one-block frame: the block starts after 7 header bytes and its 4-byte size.
+  const input = frame({ blocks: [{ data: block }] })
+  const at = 11
+  const padded = Buffer.alloc(input.length + shift, 0xa5)
+  input.copy(padded, shift)
+  const expected = referenceLz4(block, Math.min(65536, limit))
+  let out: Buffer | undefined
+  let error: unknown
+  try {
+    out = lz4DecompressSync(padded.subarray(shift), { maxOutputBytes: limit })
+  } catch (e) {
+    error = e
+  }
+  let same: boolean
+  if ('out' in expected) {
+    same = error === undefined && out!.equals(expected.out)
+  } else if (expected.failure === 'overflow' && limit < 65536) {
+    same = error instanceof DecompressionLimitError
+  } else {
+    const problem = {
+      truncated: 'block ends inside a sequence',
+      offset: 'match offset of 0 or beyond the data produced so far',
+      overflow: 'block expands past',
+    }[expected.failure]
+    same =
+      error instanceof CorruptCompressedDataError &&
+      error.message.includes(problem) &&
+      error.inputOffset === at + expected.at
+  }
+  if (!same) {
+    const got = error === undefined ? `output ${out!.toString('hex')}` : String(error)
+    const want = 'out' in expected ? `output ${expected.out.toString('hex')}` : JSON.stringify(expected)
+    expect(got, `block ${block.toString('hex')} under a limit of ${limit}`).toBe(want)
+  }
+}
+
+const bytesOf = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + 1) & 0xff)
+
+describe('lz4 decoder fast paths agree with a byte-by-byte decoder', () => {
+  test('matches at offsets 1..9 and a few longer, of every short length and some long ones, ending 0..20 bytes before the end of the output (and of the room left)', () => {
+    const lengths = [...Array.from({ length: 37 }, (_, i) => 4 + i), 63, 64, 65, 66, 80, 100, 300]
+    for (const offset of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 24]) {
+      for (const length of lengths) {
+        for (let tail = 0; tail <= 20; tail++) {
+          const sequences: Sequence[] = [
+            { literals: bytesOf(24, offset), match: { offset, length } },
+            { literals: bytesOf(tail, length) },
+          ]
+          const block = sequenceBytes(sequences)
+          const n = sequencesLength(sequences)
+          // The limit decides where the decoder must stop writing: exactly at the end, short of it, or far beyond.
+          expectAsReference(block, n, (offset + length + tail) & 7)
+          expectAsReference(block, 65536)
+          if (tail < 2) expectAsReference(block, n - 1)
+        }
+      }
+    }
+  })
+
+  test('back-to-back overlapping matches at offsets 1..8 repeat the pattern', () => {
+    for (let offset = 1; offset <= 8; offset++) {
+      const sequences: Sequence[] = [{ literals: bytesOf(offset, offset), match: { offset, length: 4 } }]
+      for (let i = 0; i < 12; i++)
+        sequences.push({ literals: new Uint8Array(0), match: { offset, length: 4 + ((i * 13 + offset) % 70) } })
+      sequences.push({ literals: new Uint8Array(0) })
+      const out = lz4DecompressSync(frame({ blocks: [{ data: sequenceBytes(sequences) }] }), NO_LIMIT)
+      expect(out.length).toBe(sequencesLength(sequences))
+      for (let i = offset; i < out.length; i++) expect(out[i]).toBe(out[i - offset])
+      expectAsReference(sequenceBytes(sequences), 65536)
+    }
+  })
+
+  test('literals of 0..80 bytes that end the block and the output, after a match, at every alignment', () => {
+    for (let len = 0; len <= 80; len++) {
+      for (const before of [0, 1, 7, 20]) {
+        const sequences: Sequence[] = [
+          { literals: bytesOf(before + 4, len), match: { offset: 4, length: 4 + (len % 20) } },
+          { literals: bytesOf(len, before) },
+        ]
+        const block = sequenceBytes(sequences)
+        const n = sequencesLength(sequences)
+        expectAsReference(block, n, (len + before) & 7)
+        expectAsReference(block, 65536)
+        if (n > 0) expectAsReference(block, n - 1)
+        // One byte short: the last literals run past the block.
+        expectAsReference(block.subarray(0, block.length - 1), 65536)
+      }
+    }
+  })
+
+  test('random sequences, valid or not, decode exactly as byte by byte — output, or error and where', () => {
+    const sequence = fc
+      .tuple(
+        fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 100 })),
+        fc.nat(255),
+        fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 80 })),
+        fc.oneof(fc.integer({ min: 4, max: 20 }), fc.integer({ min: 4, max: 100 })),
+      )
+      .map(([n, seed, offset, length]): Sequence => ({ literals: bytesOf(n, seed), match: { offset, length } }))
+    fc.assert(
+      fc.property(
+        fc.array(sequence, { maxLength: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.oneof(fc.constant(0), fc.nat(4)),
+        fc.oneof(fc.constant(0), fc.integer({ min: -20, max: 20 })),
+        fc.nat(7),
+        (sequences, last, cut, slack, shift) => {
+          const all = [...sequences, { literals: bytesOf(last, sequences.length) }]
+          const full = sequenceBytes(all)
+          const block = full.subarray(0, Math.max(1, full.length - cut))
+          const limit = Math.max(1, sequencesLength(all) + slack)
+          expectAsReference(block, limit, shift)
+        },
+      ),
       { numRuns: 3000 },
     )
   })

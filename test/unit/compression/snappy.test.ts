@@ -393,3 +393,226 @@ describe('snappy corrupt input', () => {
     )
   })
 })
+
+// ---------------------------------------------------------------------------------------------------------------
+// The decoder's fast paths (whole 4-byte words, groups that run past an element's end) against a byte-by-byte oracle
+// ---------------------------------------------------------------------------------------------------------------
+
+type SnappyElement = { literal: Uint8Array } | { copy: 1 | 2 | 4; len: number; offset: number }
+
+/** Raw block elements as bytes: literals in the short form (or the 1- and 2-byte length forms), copies as asked. */
+function elementBytes(elements: SnappyElement[]): number[] {
+  const out: number[] = []
+  for (const e of elements) {
+    if ('literal' in e) {
+      const n = e.literal.length - 1
+      if (n < 60) out.push(n << 2)
+      else if (n < 0x100) out.push(60 << 2, n)
+      else out.push(61 << 2, n & 0xff, n >>> 8)
+      out.push(...e.literal)
+    } else if (e.copy === 1) {
+      out.push(1 | ((e.len - 4) << 2) | ((e.offset >>> 8) << 5), e.offset & 0xff)
+    } else if (e.copy === 2) {
+      out.push(2 | ((e.len - 1) << 2), e.offset & 0xff, e.offset >>> 8)
+    } else {
+      out.push(
+        3 | ((e.len - 1) << 2),
+        e.offset & 0xff,
+        (e.offset >>> 8) & 0xff,
+        (e.offset >>> 16) & 0xff,
+        e.offset >>> 24,
+      )
+    }
+  }
+  return out
+}
+
+function elementsLength(elements: SnappyElement[]): number {
+  return elements.reduce((n, e) => n + ('literal' in e ? e.literal.length : e.len), 0)
+}
+
+/**
+ * A raw snappy block decoded the plainest way — byte by byte, every check where the format puts it — returning the
+ * output or the problem snappy.ts must report and the input byte it must report it at.
+ */
+function referenceSnappy(block: Uint8Array): { out: Buffer } | { problem: string; at: number } {
+  let declared = 0
+  let s = 0
+  for (let scale = 1; ; scale *= 128) {
+    const b = block[s++]!
+    declared += (b & 0x7f) * scale
+    if (b < 0x80) break
+  }
+  if (declared > Math.ceil(((block.length - s) * 64) / 3)) return { problem: 'can expand to', at: 0 }
+  const dst = Buffer.alloc(declared)
+  let d = 0
+  const fail = (problem: string, at: number) => ({ problem: `block ${problem}`, at })
+  while (s < block.length) {
+    const at = s
+    const tag = block[s++]!
+    let len: number
+    let offset: number
+    if ((tag & 3) === 0) {
+      len = tag >>> 2
+      if (len >= 60) {
+        const n = len - 59
+        if (n > block.length - s) return fail('ends inside an element', at)
+        len = 0
+        for (let i = 0; i < n; i++) len += block[s++]! * 2 ** (8 * i)
+      }
+      len += 1
+      if (len > block.length - s) return fail('ends inside an element', at)
+      if (len > declared - d) return fail('produces more than its declared length', at)
+      for (let i = 0; i < len; i++) dst[d++] = block[s++]!
+      continue
+    }
+    const extra = [1, 2, 4][(tag & 3) - 1]!
+    if (extra > block.length - s) return fail('ends inside an element', at)
+    if ((tag & 3) === 1) {
+      len = ((tag >>> 2) & 7) + 4
+      offset = ((tag >>> 5) << 8) | block[s]!
+    } else {
+      len = (tag >>> 2) + 1
+      offset = 0
+      for (let i = 0; i < extra; i++) offset += block[s + i]! * 2 ** (8 * i)
+    }
+    s += extra
+    if (offset === 0 || offset > d) return fail('copies from an offset of 0 or before its start', at)
+    if (len > declared - d) return fail('produces more than its declared length', at)
+    for (let i = 0; i < len; i++, d++) dst[d] = dst[d - offset]!
+  }
+  if (d !== declared) return fail('produces less than its declared length', s)
+  return { out: dst }
+}
+
+/**
+ * Decodes `input` (holding `block` at `at`) and expects exactly what the reference makes of `block`: the same
+ * output, or the same error at the same input byte. (Checked without `expect` unless they differ: the sweeps below
+ * decode tens of thousands of blocks.)
+ */
+function expectAsReference(block: Buffer, input: Buffer = block, at = 0): void {
+  const expected = referenceSnappy(block)
+  let out: Buffer | undefined
+  let error: unknown
+  try {
+    out = snappyDecompressSync(input, NO_LIMIT)
+  } catch (e) {
+    error = e
+  }
+  const same =
+    'out' in expected
+      ? error === undefined && out!.equals(expected.out)
+      : error instanceof CorruptCompressedDataError &&
+        error.message.includes(expected.problem) &&
+        (expected.at === 0 || error.inputOffset === at + expected.at)
+  if (!same) {
+    const got = error === undefined ? `output ${out!.toString('hex')}` : String(error)
+    const want = 'out' in expected ? `output ${expected.out.toString('hex')}` : JSON.stringify(expected)
+    expect(got, `block ${block.toString('hex')}`).toBe(want)
+  }
+}
+
+/** `b` at byte offset `shift` of a larger buffer (the decoder must not care how its input is aligned). */
+function shifted(b: Buffer, shift: number): Buffer {
+  const big = Buffer.alloc(b.length + shift + 16, 0xa5)
+  b.copy(big, shift)
+  return big.subarray(shift, shift + b.length)
+}
+
+const bytesOf = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + 1) & 0xff)
+
+describe('snappy decoder fast paths agree with a byte-by-byte decoder', () => {
+  test('copies of every length at offsets 1..9 and a few longer, ending anywhere from 20 bytes before the end of the output to exactly at it', () => {
+    const prefix: SnappyElement = { literal: bytesOf(24, 1) }
+    for (const offset of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 24]) {
+      for (let len = 1; len <= 64; len++) {
+        for (let tail = 0; tail <= 20; tail++) {
+          const forms: Array<1 | 2 | 4> = len >= 4 && len <= 11 ? [1, 2, 4] : [2, 4]
+          for (const copy of forms) {
+            const elements: SnappyElement[] = [prefix, { copy, len, offset }]
+            if (tail > 0) elements.push({ literal: bytesOf(tail, offset + len) })
+            const block = raw(elementsLength(elements), ...elementBytes(elements))
+            expectAsReference(block, shifted(block, (offset + len + tail) & 7))
+          }
+        }
+      }
+    }
+  })
+
+  test('back-to-back copies at offsets 1..8 repeat the pattern (overlapping copies read what they just wrote)', () => {
+    for (let offset = 1; offset <= 8; offset++) {
+      const elements: SnappyElement[] = [{ literal: bytesOf(offset, offset) }]
+      for (let i = 0; i < 12; i++) elements.push({ copy: 2, len: 1 + ((i * 13 + offset) % 64), offset })
+      const block = raw(elementsLength(elements), ...elementBytes(elements))
+      const out = snappyDecompressSync(block, NO_LIMIT)
+      for (let i = offset; i < out.length; i++) expect(out[i]).toBe(out[i - offset])
+      expectAsReference(block)
+    }
+  })
+
+  test('literals of 1..80 bytes that end the input and the output, after 0..20 bytes, at every alignment', () => {
+    for (let len = 1; len <= 80; len++) {
+      for (let before = 0; before <= 20; before++) {
+        const elements: SnappyElement[] = before > 0 ? [{ literal: bytesOf(before, len) }] : []
+        elements.push({ literal: bytesOf(len, before) })
+        const block = raw(elementsLength(elements), ...elementBytes(elements))
+        expectAsReference(block, shifted(block, (len + before) & 7))
+        // One byte short of the literal, or one declared byte short of it: corrupt, never a RangeError.
+        expectAsReference(block.subarray(0, block.length - 1))
+        expectAsReference(raw(elementsLength(elements) - 1, ...elementBytes(elements)))
+      }
+    }
+  })
+
+  test('a literal or copy that runs past the end of its xerial block is corrupt, though the next block holds enough bytes', () => {
+    const next = snappyCompressRaw(jsonLines(1000))
+    // The header is 16 bytes, the block length 4, the block's length preamble 1: its first element is at byte 21.
+    const cases: Array<[Buffer, number]> = [
+      [raw(10, 9 << 2, 1, 2, 3), 21], // a 10-byte literal with 3 bytes in the block
+      [raw(12, 3 << 2, 1, 2, 3, 4, 2 | (7 << 2), 4), 26], // a copy missing its offset's second byte
+    ]
+    for (const [block, at] of cases) {
+      const e = corruption(xerial([block, next]))
+      expect(e).toBeInstanceOf(CorruptCompressedDataError)
+      expect((e as Error).message).toContain(`xerial block ends inside an element (input byte ${at})`)
+    }
+  })
+
+  test('random element streams, valid or not, decode exactly as byte by byte — output, or error and where', () => {
+    const element: fc.Arbitrary<SnappyElement> = fc.oneof(
+      fc
+        .tuple(fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 300 })), fc.nat(255))
+        .map(([n, seed]) => ({ literal: bytesOf(n, seed) })),
+      fc
+        .tuple(
+          fc.constantFrom<1 | 2 | 4>(1, 2, 4),
+          fc.integer({ min: 1, max: 64 }),
+          fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 80 })),
+        )
+        .map(([copy, len, offset]) => ({ copy, len: copy === 1 ? 4 + (len % 8) : len, offset })),
+    )
+    fc.assert(
+      fc.property(
+        fc.array(element, { minLength: 1, maxLength: 40 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 3 })),
+        fc.oneof(fc.constant(0), fc.nat(4)),
+        fc.nat(7),
+        (elements, delta, cut, shift) => {
+          const declared = Math.max(0, elementsLength(elements) + delta)
+          const full = raw(declared, ...elementBytes(elements))
+          const block = full.subarray(0, Math.max(1, full.length - cut))
+          expectAsReference(block, shifted(block, shift))
+          // The same block inside xerial framing, followed by another block its fast paths may read into.
+          const input = xerial([block, snappyCompressRaw(bytesOf(100, shift))])
+          const ref = referenceSnappy(block)
+          if ('out' in ref) {
+            expect(snappyDecompressSync(input, NO_LIMIT).subarray(0, ref.out.length).equals(ref.out)).toBe(true)
+          } else {
+            expectAsReference(block, input, 20)
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+})
