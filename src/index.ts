@@ -12,6 +12,7 @@ export type { BrokerInfo, PartitionInfo, TopicInfo } from './client/cluster/meta
 export type { ClientOptions } from './client/cluster/options.js'
 export type { ConnectionKind } from './client/cluster/pool.js'
 export { Connection, type ConnectionOptions, type RequestOptions } from './client/connection.js'
+export * from './client/consumer/index.js'
 export {
   AbortedError,
   ConfigError,

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster } from '../../src/client/cluster/cluster.js'
 import { FetchPipeline } from '../../src/client/consumer/fetch-pipeline.js'
-import type { Message } from '../../src/client/consumer/types.js'
+import type { ConsumerRecord } from '../../src/client/consumer/types.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { encodeRecordBatchAsync } from '../../src/protocol/records/index.js'
 import { describeTopic } from '../helpers/fetch.js'
@@ -55,8 +55,8 @@ describe(`the fetch pipeline (Kafka ${testKafka().version})`, () => {
     }
   }
 
-  async function drain(p: FetchPipeline, expected: number, timeoutMs = 20_000): Promise<Message[]> {
-    const out: Message[] = []
+  async function drain(p: FetchPipeline, expected: number, timeoutMs = 20_000): Promise<ConsumerRecord[]> {
+    const out: ConsumerRecord[] = []
     const deadline = Date.now() + timeoutMs
     while (out.length < expected && Date.now() < deadline) {
       const chunk = await p.next({ timeoutMs: 500 })

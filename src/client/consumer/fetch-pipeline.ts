@@ -12,9 +12,9 @@ import { FetchSource, type SourceHost } from './fetch-source.js'
 import { type DeliveredChunk, PartitionCursor } from './partition-cursor.js'
 import {
   type BadBatchPolicy,
-  type OffsetSpec,
   type ResetPolicy,
   type SkippedBatch,
+  type StartOffset,
   type TopicPartition,
   tpKey,
 } from './types.js'
@@ -106,7 +106,7 @@ export class FetchPipeline extends EventEmitter implements SourceHost {
   }
 
   /** Starts reading partitions from the given positions (default: the reset policy's end). */
-  async assign(partitions: ReadonlyArray<TopicPartition & { offset?: OffsetSpec }>): Promise<void> {
+  async assign(partitions: ReadonlyArray<TopicPartition & { offset?: StartOffset }>): Promise<void> {
     for (const tp of partitions) {
       const key = tpKey(tp.topic, tp.partition)
       let cursor = this.cursors.get(key)
@@ -137,7 +137,7 @@ export class FetchPipeline extends EventEmitter implements SourceHost {
   }
 
   /** Moves a partition's position; records fetched for the old one are dropped. */
-  seek(tp: TopicPartition, offset: OffsetSpec): void {
+  seek(tp: TopicPartition, offset: StartOffset): void {
     const cursor = this.cursor(tp)
     this.setStart(cursor, offset)
     this.located.get(cursor)?.wake()
@@ -319,7 +319,7 @@ export class FetchPipeline extends EventEmitter implements SourceHost {
     return c
   }
 
-  private setStart(cursor: PartitionCursor, spec: OffsetSpec): void {
+  private setStart(cursor: PartitionCursor, spec: StartOffset): void {
     if (typeof spec === 'number' && (!Number.isInteger(spec) || spec < 0)) {
       throw new ConfigError(`offset must be a non-negative integer, 'earliest', 'latest' or { timestamp }, got ${spec}`)
     }
@@ -413,7 +413,7 @@ export class FetchPipeline extends EventEmitter implements SourceHost {
   }
 }
 
-function timestampOf(spec: OffsetSpec): number {
+function timestampOf(spec: StartOffset): number {
   if (spec === 'earliest') return -2
   if (spec === 'latest') return -1
   if (typeof spec === 'number') return -1

@@ -1,7 +1,7 @@
 import type { DecompressionBudget } from '../../compression/budget.js'
 import { decodeBatch, LegacyMessageBatch, type RecordBatch, type RecordChunk } from '../../protocol/records/index.js'
 import type { AbortedTransactionFilter } from './aborted-filter.js'
-import type { BadBatchPolicy, Message, OffsetSpec, SkippedBatch } from './types.js'
+import type { BadBatchPolicy, ConsumerRecord, SkippedBatch, StartOffset } from './types.js'
 
 /** What one Fetch returned for one partition, queued until the application reads it. */
 export interface FetchedSet {
@@ -15,7 +15,7 @@ export interface FetchedSet {
 
 /** Records decoded for the application, and the decompression budget they hold until released. */
 export interface DeliveredChunk {
-  messages: Message[]
+  messages: ConsumerRecord[]
   highWatermark: number
   lastStableOffset: number
   release(): void
@@ -33,7 +33,7 @@ export class PartitionCursor {
   /** Next offset to fetch; -1 until the start position is resolved. */
   fetchOffset = -1
   /** A start position still to resolve with ListOffsets. */
-  pendingSpec: OffsetSpec | undefined
+  pendingSpec: StartOffset | undefined
   /** Leader epoch known from metadata, sent as currentLeaderEpoch (KIP-320). */
   leaderEpoch = -1
   /** Epoch of the last batch fetched, sent as lastFetchedEpoch so the leader can report divergence (v12+). */
@@ -110,7 +110,7 @@ export class PartitionCursor {
           cur.index++
           continue
         }
-        const delivered = this.deliverable(step.value.records as Message[])
+        const delivered = this.deliverable(step.value.records as ConsumerRecord[])
         if (delivered.length === 0) {
           step.value.release()
           continue
@@ -130,9 +130,9 @@ export class PartitionCursor {
       const batch = cur.set.batches[cur.index]!
       if (batch instanceof LegacyMessageBatch) {
         cur.index++
-        let records: Message[]
+        let records: ConsumerRecord[]
         try {
-          records = batch.records({ verifyCrc: true }) as Message[]
+          records = batch.records({ verifyCrc: true }) as ConsumerRecord[]
         } catch (err) {
           this.badBatch(batch, err as Error, policy, onSkip)
           continue
@@ -165,7 +165,7 @@ export class PartitionCursor {
   }
 
   /** Drops records below the position and advances it past the rest. */
-  private deliverable(records: Message[]): Message[] {
+  private deliverable(records: ConsumerRecord[]): ConsumerRecord[] {
     if (records.length === 0) return records
     let from = 0
     while (from < records.length && records[from]!.offset < this.position) from++

@@ -1,7 +1,7 @@
 import type { KafkaRecord } from '../../protocol/records/index.js'
 
 /** Where to start reading a partition. */
-export type OffsetSpec =
+export type StartOffset =
   | 'earliest'
   | 'latest'
   /** An exact offset. */
@@ -21,7 +21,7 @@ export interface TopicPartition {
 }
 
 /** A consumed record: the record plus where it came from. Keys, values and header values are Buffer views. */
-export interface Message extends KafkaRecord {
+export interface ConsumerRecord extends KafkaRecord {
   topic: string
   partition: number
 }
@@ -30,7 +30,7 @@ export interface Message extends KafkaRecord {
 export interface MessageBatch {
   topic: string
   partition: number
-  messages: Message[]
+  messages: ConsumerRecord[]
   /** The partition's high watermark when these were fetched: `highWatermark - 1 - lastOffset` is the lag. */
   highWatermark: number
   /** The last stable offset (read_committed reads stop here). */
