@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,23 +97,20 @@ describe('cleanup', () => {
       for (let i = 0; i < 1200 && !out.includes('\n') && child.exitCode === null; i++) await sleep(100)
       const { bootstrap } = JSON.parse(out.split('\n')[0]!) as { bootstrap: string }
       const { port } = hostPort(bootstrap)
-      const created = readdirSync(tmpdir()).filter((d) => d.startsWith('skiff-kafka-') && !before.has(d))
-      expect(created.length).toBeGreaterThanOrEqual(1)
-      const jvmPids = execFileSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean)
-        .map(Number)
-      // The JVM itself, not its bash guardian (whose arguments name kafka.Kafka too).
-      const childJvm = jvmPids.filter((pid) => {
+      // Only this child's broker: other test files (and other runs on a shared machine) start brokers meanwhile.
+      const childJvm = descendants(child.pid!).filter((pid) => {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-        return argv[0]!.endsWith('java') && argv.some((a) => a.includes(created[0]!))
+        return argv[0]!.endsWith('java') && argv.includes('kafka.Kafka')
       })
       expect(childJvm).toHaveLength(1)
+      const jvmArgv = readFileSync(`/proc/${childJvm[0]}/cmdline`, 'utf8')
+      const created = newDirsIn(jvmArgv, before)
+      expect(created.length).toBeGreaterThanOrEqual(1)
       const conn = await Connection.connect({ host: '127.0.0.1', port })
       await conn.close()
 
       child.kill('SIGKILL')
-      for (let i = 0; i < 300 && (pidAlive(childJvm[0]!) || created.some((d) => existsSync(join(tmpdir(), d)))); i++) {
+      for (let i = 0; i < 600 && (pidAlive(childJvm[0]!) || created.some((d) => existsSync(join(tmpdir(), d)))); i++) {
         await sleep(100)
       }
       expect(pidAlive(childJvm[0]!), 'broker JVM killed').toBe(false)
@@ -130,3 +127,32 @@ describe('cleanup', () => {
     }
   })
 })
+
+/** Every process below `pid` (children, grandchildren, ...), from /proc. */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // pid (comm) state ppid ...; comm may contain spaces, so split after its closing parenthesis.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      parentOf.set(Number(entry), ppid)
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: number[] = []
+  const queue = [pid]
+  while (queue.length > 0) {
+    const p = queue.pop()!
+    for (const [child, parent] of parentOf) if (parent === p) out.push(child), queue.push(child)
+  }
+  return out
+}
+
+/** The skiff-kafka-* temp dirs a broker's command line names that did not exist before the test. */
+function newDirsIn(cmdline: string, before: Set<string>): string[] {
+  const names = new Set(cmdline.match(/skiff-kafka-[A-Za-z0-9]+/g) ?? [])
+  return [...names].filter((d) => !before.has(d))
+}
