@@ -146,7 +146,11 @@ function descendants(pid: number): number[] {
   const queue = [pid]
   while (queue.length > 0) {
     const p = queue.pop()!
-    for (const [child, parent] of parentOf) if (parent === p) out.push(child), queue.push(child)
+    for (const [child, parent] of parentOf) {
+      if (parent !== p) continue
+      out.push(child)
+      queue.push(child)
+    }
   }
   return out
 }
