@@ -51,9 +51,17 @@ export interface OffsetToCommit extends TopicPartition {
  * ```
  * Breaking out of the loop closes the consumer cleanly (commits what was finished, leaves the group).
  *
- * Events: 'assigned' / 'revoked' / 'lost' (partitions), 'skipped' (a batch skipped under the skip policy),
+ * A message counts as finished — committable — once the loop asks for the next one (or breaks out after it). Its
+ * partition's records still in hand when the partition is revoked, lost or seeked are dropped, and a message whose
+ * body was still running then is never committed by this consumer: the partition's new owner reads it again.
+ *
+ * The loop throws what stops reading: a bad batch under the `fail` policy (that partition stops, the others go on;
+ * see BadBatchPolicy), OffsetOutOfRangeError under reset 'none', or a fatal group error (fenced, not authorized:
+ * the partitions are reported lost first).
+ *
+ * Events: 'assigned' / 'revoked' / 'lost' (partitions), 'skipped' (SkippedBatch, under the skip policy),
  * 'truncated' (the log was truncated under this reader), 'reset', 'commit' (offsets), 'error' (background
- * failures such as an auto-commit that could not be done).
+ * failures such as an auto-commit refused during a rebalance, or a failed leave; only emitted when listened to).
  */
 export class Consumer extends EventEmitter implements AsyncIterable<ConsumerRecord> {
   readonly cluster: Cluster
@@ -63,9 +71,18 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
   private membership: Membership | undefined
   /** Next offset after what the application has finished with, per partition. */
   private readonly finished = new Map<string, OffsetToCommit>()
+  /**
+   * A token per partition, renewed whenever what was delivered of it stops counting: the partition was assigned
+   * again, revoked, lost or seeked. Records delivered under an older token are neither handed out any more nor
+   * marked finished, so a loop body that outlives a rebalance cannot commit over the partition's new owner.
+   */
+  private readonly tokens = new Map<string, number>()
+  private lastToken = 0
   private readonly committed = new Map<string, number>()
   private autoCommitTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
+  /** The fatal group error that stopped this consumer; the iterators throw it. */
+  private failure: Error | undefined
   private readonly closeController = new AbortController()
 
   constructor(options: ConsumerOptions) {
@@ -95,7 +112,15 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
       { ...this.options.group, groupId: this.options.groupId, protocol: this.options.groupProtocol, topics },
       hooks,
     )
-    this.membership.on('error', (err) => this.emit('error', err))
+    this.membership.on('error', (err) => {
+      this.report(err)
+      // A fatal one (fenced, not authorized...): the member stopped and its partitions were reported lost. The
+      // application hears of it from its loop, as from Java's poll(), rather than waiting for records forever.
+      if (this.membership?.stopped && !this.closing) {
+        this.failure ??= err
+        this.closeController.abort(err)
+      }
+    })
     this.startAutoCommit()
     await this.membership.start(options.signal)
   }
@@ -108,6 +133,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
       this.startAutoCommit()
     }
     const withPositions = await this.startPositions(partitions)
+    this.own(partitions)
     await this.pipeline.assign(withPositions)
   }
 
@@ -115,8 +141,10 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     return this.pipeline.assignment()
   }
 
+  /** Moves a partition's position: the next record of it delivered is at `offset`, none fetched before. */
   seek(tp: TopicPartition, offset: StartOffset): void {
     this.pipeline.seek(tp, offset)
+    this.own([tp])
   }
 
   pause(partitions: readonly TopicPartition[]): void {
@@ -154,14 +182,17 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     let chunk: ConsumerRecord[] = []
     let index = 0
     let release: (() => void) | undefined
+    let token = 0
     let last: ConsumerRecord | undefined
     const finish = () => {
-      if (last) this.markFinished(last)
+      if (last) this.markFinished(last, token)
       last = undefined
     }
     const iterator: AsyncIterator<ConsumerRecord> = {
       next: async () => {
         finish()
+        // The rest of a chunk whose partition was revoked, lost or seeked meanwhile is not ours to hand out.
+        if (index < chunk.length && !this.owns(chunk[index]!, token)) index = chunk.length
         while (index >= chunk.length) {
           release?.()
           release = undefined
@@ -170,6 +201,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
           chunk = next.messages
           index = 0
           release = next.release
+          token = next.token
         }
         last = chunk[index++]!
         return { value: last, done: false }
@@ -188,11 +220,11 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
   batches(): AsyncIterable<MessageBatch> {
     return {
       [Symbol.asyncIterator]: () => {
-        let previous: { batch: MessageBatch; release: () => void } | undefined
+        let previous: { batch: MessageBatch; release: () => void; token: number } | undefined
         const finish = () => {
           if (!previous) return
           const m = previous.batch.messages
-          if (m.length > 0) this.markFinished(m[m.length - 1]!)
+          if (m.length > 0) this.markFinished(m[m.length - 1]!, previous.token)
           previous.release()
           previous = undefined
         }
@@ -208,7 +240,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
               highWatermark: next.highWatermark,
               lastStableOffset: next.lastStableOffset,
             }
-            previous = { batch, release: next.release }
+            previous = { batch, release: next.release, token: next.token }
             return { value: batch, done: false }
           },
           return: async () => {
@@ -260,26 +292,58 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     const deadline = AbortSignal.timeout(timeoutMs)
     try {
       if (this.membership && this.options.autoCommit !== false) {
-        await this.commit(undefined, { signal: deadline }).catch((err) => this.emit('error', err))
+        await this.commit(undefined, { signal: deadline }).catch((err) => this.report(err))
       }
-      await this.membership?.leave({ timeoutMs }).catch((err) => this.emit('error', err))
+      await this.membership?.leave({ timeoutMs }).catch((err) => this.report(err))
     } finally {
       await this.pipeline.close()
       if (this.ownsCluster) await this.cluster.close()
     }
   }
 
+  /** The next chunk of records of a partition this consumer owns, with the partition's token; null once closed. */
   private async nextChunk() {
-    if (this.closing) return null
-    try {
-      return await this.pipeline.next({ signal: this.closeController.signal })
-    } catch (err) {
-      if (this.closeController.signal.aborted) return null
-      throw err
+    for (;;) {
+      if (this.closing) return null
+      if (this.failure) throw this.failure
+      let chunk: Awaited<ReturnType<FetchPipeline['next']>>
+      try {
+        chunk = await this.pipeline.next({ signal: this.closeController.signal })
+      } catch (err) {
+        if (this.failure && !this.closing) throw this.failure
+        if (this.closeController.signal.aborted) return null
+        throw err
+      }
+      if (!chunk) return null
+      const token = this.tokens.get(tpKey(chunk.topic, chunk.partition))
+      if (token !== undefined) return { ...chunk, token }
+      chunk.release()
     }
   }
 
-  private markFinished(m: ConsumerRecord): void {
+  /** New tokens for these partitions: what was delivered of them before stops counting. */
+  private own(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) this.tokens.set(tpKey(p.topic, p.partition), ++this.lastToken)
+  }
+
+  private disown(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) this.tokens.delete(tpKey(p.topic, p.partition))
+  }
+
+  private owns(m: ConsumerRecord, token: number): boolean {
+    return this.tokens.get(tpKey(m.topic, m.partition)) === token
+  }
+
+  /**
+   * Background failures (an auto-commit refused during a rebalance, a failed leave) go to 'error' listeners; with
+   * none, they are dropped rather than thrown, which would crash the process from a timer.
+   */
+  private report(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+  }
+
+  private markFinished(m: ConsumerRecord, token: number): void {
+    if (!this.owns(m, token)) return
     const key = tpKey(m.topic, m.partition)
     const f = this.finished.get(key)
     if (f) f.offset = m.offset + 1
@@ -290,7 +354,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     const enabled = this.options.autoCommit ?? this.options.groupId !== undefined
     if (!enabled || this.autoCommitTimer) return
     this.autoCommitTimer = setInterval(() => {
-      this.commit().catch((err) => this.emit('error', err))
+      this.commit().catch((err) => this.report(err))
     }, this.options.autoCommitIntervalMs ?? 5000)
     this.autoCommitTimer.unref()
   }
@@ -298,7 +362,13 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
   /** Committed offsets where there are any, else the reset policy (or the explicit offset given). */
   private async startPositions(partitions: ReadonlyArray<TopicPartition & { offset?: StartOffset }>) {
     const unknown = partitions.filter((p) => p.offset === undefined)
-    const committed = this.membership && unknown.length > 0 ? await this.membership.fetchCommitted(unknown) : new Map()
+    // A read_committed reader must not start from an offset a still-open transaction is about to replace (KIP-447):
+    // the coordinator answers UNSTABLE_OFFSET_COMMIT until that transaction ends, and the lookup waits, as Java's.
+    const requireStable = this.options.isolation === 'read_committed'
+    const committed =
+      this.membership && unknown.length > 0
+        ? await this.membership.fetchCommitted(unknown, { requireStable })
+        : new Map()
     return partitions.map((p) => {
       if (p.offset !== undefined) return p
       const c = committed.get(tpKey(p.topic, p.partition))
@@ -311,7 +381,9 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
   }
 
   private async onAssigned(partitions: TopicPartition[]): Promise<void> {
-    await this.pipeline.assign(await this.startPositions(partitions))
+    const positions = await this.startPositions(partitions)
+    this.own(partitions)
+    await this.pipeline.assign(positions)
     this.emit('assigned', partitions)
     await this.options.onAssigned?.(partitions)
   }
@@ -321,8 +393,9 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     if (this.options.autoCommit !== false) {
       const mine = [...this.finished.values()].filter((o) => keys.has(tpKey(o.topic, o.partition)))
       const pending = mine.filter((o) => this.committed.get(tpKey(o.topic, o.partition)) !== o.offset)
-      if (pending.length > 0) await this.commit(pending).catch((err) => this.emit('error', err))
+      if (pending.length > 0) await this.commit(pending).catch((err) => this.report(err))
     }
+    this.disown(partitions)
     this.pipeline.unassign(partitions)
     for (const k of keys) {
       this.finished.delete(k)
@@ -333,6 +406,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
   }
 
   private async onLost(partitions: TopicPartition[]): Promise<void> {
+    this.disown(partitions)
     this.pipeline.unassign(partitions)
     for (const p of partitions) {
       this.finished.delete(tpKey(p.topic, p.partition))

@@ -41,7 +41,10 @@ export interface FetchOptions {
   budget?: DecompressionBudget
   /** When the position is out of range. Default 'latest' (Kafka's auto.offset.reset). */
   resetPolicy?: ResetPolicy
-  /** A batch that cannot be decoded (corrupt, or over the limits): fail (default) or skip it and emit 'skipped'. */
+  /**
+   * A batch that cannot be decoded (corrupt, or over the limits): fail (default: thrown once, its partition stops
+   * there, paused) or skip it and emit 'skipped'. See BadBatchPolicy.
+   */
   badBatchPolicy?: BadBatchPolicy
   /** The client's rack, for follower fetching (KIP-392). */
   rackId?: string

@@ -1,5 +1,12 @@
 import type { DecompressionBudget } from '../../compression/budget.js'
-import { decodeBatch, LegacyMessageBatch, type RecordBatch, type RecordChunk } from '../../protocol/records/index.js'
+import {
+  DecompressionBudgetExceededError,
+  decodeBatch,
+  LegacyMessageBatch,
+  type RecordBatch,
+  type RecordChunk,
+  RecordTooLargeError,
+} from '../../protocol/records/index.js'
 import type { AbortedTransactionFilter } from './aborted-filter.js'
 import type { BadBatchPolicy, ConsumerRecord, SkippedBatch, StartOffset } from './types.js'
 
@@ -182,13 +189,30 @@ export class PartitionCursor {
   ): void {
     const lastOffset = batch.lastOffset
     if (policy === 'fail') {
-      // Leave the position at the bad batch: a retry (or a seek past it) is the application's call.
+      // Leave the position at the bad batch and stop the partition there, so the error is raised once and the
+      // other partitions keep flowing: a seek past it (or a retry) and resume() are the application's call.
       this.clear()
       this.fetchOffset = -1
       this.pendingSpec = Math.max(this.position, batch.baseOffset)
+      this.paused = true
       throw err
     }
     this.position = Math.max(this.position, lastOffset + 1)
-    onSkip({ topic: this.topic, partition: this.partition, baseOffset: batch.baseOffset, lastOffset, error: err })
+    onSkip({
+      topic: this.topic,
+      partition: this.partition,
+      baseOffset: batch.baseOffset,
+      lastOffset,
+      error: err,
+      ...limitOf(err),
+    })
   }
+}
+
+/** The codec and limit a size error names, for the 'skipped' event. */
+function limitOf(err: Error): { codec?: string; limitBytes?: number } {
+  if (err instanceof DecompressionBudgetExceededError)
+    return { codec: err.details.codec, limitBytes: err.details.limitBytes }
+  if (err instanceof RecordTooLargeError) return { limitBytes: err.context.limitBytes }
+  return {}
 }

@@ -12,7 +12,15 @@ export type StartOffset =
 /** What to do when the position is out of the log's range (OFFSET_OUT_OF_RANGE): move to an end, or fail. */
 export type ResetPolicy = 'earliest' | 'latest' | 'none'
 
-/** What to do with a batch that cannot be decoded (corrupt, or over the decompression limits). */
+/**
+ * What to do with a batch that cannot be decoded: corrupt, or over the decompression limits (a compression bomb, or
+ * a batch bigger than this consumer accepts).
+ * - `fail`: the error (DecompressionBudgetExceededError, RecordTooLargeError, CorruptRecordError — each naming the
+ *   topic, partition and offsets) is thrown once by the iterator, after the batch's records decoded before the
+ *   problem; the partition then stops at that position (paused) while the others keep flowing. `seek()` past the
+ *   batch and `resume()` it, or just `resume()` to try again.
+ * - `skip`: the rest of the batch is skipped and reported as a 'skipped' event (SkippedBatch); reading goes on.
+ */
 export type BadBatchPolicy = 'fail' | 'skip'
 
 export interface TopicPartition {
@@ -44,6 +52,10 @@ export interface SkippedBatch {
   baseOffset: number
   lastOffset: number
   error: Error
+  /** The batch's codec, when it was skipped for expanding past maxBatchDecompressedBytes. */
+  codec?: string
+  /** The limit it broke (maxBatchDecompressedBytes or maxRecordBytes), for the size errors. */
+  limitBytes?: number
 }
 
 export function tpKey(topic: string, partition: number): string {

@@ -147,6 +147,11 @@ export class GroupMember extends EventEmitter {
     return this.impl.memberId
   }
 
+  /** Left, destroyed, or stopped by a fatal error (fenced, not authorized...): it takes no further part in the group. */
+  get stopped(): boolean {
+    return this.impl.stopped
+  }
+
   /** The classic generation id, or the KIP-848 member epoch. */
   get generationId(): number {
     return this.impl.generationId
