@@ -1,9 +1,10 @@
 /**
  * Skiff: a pure-TypeScript Apache Kafka client.
  *
- * The client layer (connections, cluster metadata, the admin client, the producer; the consumer is arriving) sits on hand-written protocol
+ * The client layer (connections, cluster metadata, the admin client, the producer, the consumer) sits on hand-written protocol
  * codecs for every Kafka API a client uses, which are exported too, like franz-go's kmsg: `Connection.request(Fetch,
- * {...})` speaks any API at the highest version both sides support.
+ * {...})` speaks any API at the highest version both sides support. The streaming layer (`StreamProcessor`: concurrent
+ * processing with offset-range commits) sits on the client's public API.
  * @packageDocumentation
  */
 export * from './client/admin/index.js'
@@ -71,3 +72,4 @@ export {
 } from './protocol/records/index.js'
 export { ZERO_UUID } from './protocol/uuid.js'
 export { Writer } from './protocol/writer.js'
+export * from './stream/index.js'

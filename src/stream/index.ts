@@ -1,0 +1,29 @@
+// The streaming layer: built on the client's public API only (the consumer, the admin client); nothing below
+// imports it.
+export {
+  COMMIT_METADATA_PREFIX,
+  CommitMetadataError,
+  type CommitState,
+  DEFAULT_METADATA_MAX_CHARS,
+  type DecodedCommitMetadata,
+  type DecodeLimits,
+  decodeCommitMetadata,
+  type EncodeOptions,
+  type EncodeResult,
+  encodeCommitMetadata,
+  MAX_METADATA_BODY_BYTES,
+  MAX_METADATA_RANGES,
+  parseCommitMetadata,
+} from './commit-metadata.js'
+export { CommitMetadataTooLargeError, HandlerFailedError } from './errors.js'
+export { OffsetRanges } from './offset-ranges.js'
+export {
+  type HandlerContext,
+  type Ordering,
+  type ProcessorBackpressure,
+  type ProcessorCommit,
+  type ProcessorStats,
+  type RecordHandler,
+  StreamProcessor,
+  type StreamProcessorOptions,
+} from './processor.js'
