@@ -40,6 +40,7 @@ describe(`the stream processor (Kafka ${testKafka().version})`, () => {
     topic: string,
     extra: Partial<StreamProcessorOptions> & Pick<StreamProcessorOptions, 'handler'>,
     groupInstanceId?: string,
+    groupProtocol: 'classic' | 'consumer' = 'classic',
   ) => {
     const p = new StreamProcessor({
       consumer: {
@@ -47,7 +48,8 @@ describe(`the stream processor (Kafka ${testKafka().version})`, () => {
         groupId,
         resetPolicy: 'earliest',
         maxWaitMs: 100,
-        group: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, groupInstanceId },
+        groupProtocol,
+        group: groupProtocol === 'classic' ? { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, groupInstanceId } : {},
       },
       topics: [topic],
       commitIntervalMs: 200,
@@ -253,31 +255,36 @@ describe(`the stream processor (Kafka ${testKafka().version})`, () => {
     expect((await committedProgress(bootstrap, skipGroup, topic)).get(0)).toMatchObject({ offset: 100, ranges: 0 })
   })
 
-  test('an orderly rebalance redoes nothing: the leaving owner finishes and commits, the new one skips what is done', async () => {
-    const topic = await filledTopic(bootstrap, 4, 1500, (_p, i) => `k${i % 30}`)
-    const groupId = uniqueTopic('group')
-    const handled: string[] = []
-    const options = {
-      ordering: 'key' as const,
-      concurrency: 16,
-      handler: async (r: ConsumerRecord) => {
-        await sleep(Math.random() * 4)
-        handled.push(`${r.partition}/${r.offset}`)
-      },
-    }
-    const a = processor(groupId, topic, options)
-    const runA = a.run()
-    await until('a third of the records', () => handled.length >= 2000)
-    const b = processor(groupId, topic, options)
-    const runB = b.run()
-    await until('every record', () => new Set(handled).size === 6000, 60_000)
-    await Promise.all([a.close(), b.close()])
-    await Promise.all([runA, runB])
-    expect(handled.length).toBe(6000)
-    expect(b.stats().handled).toBeGreaterThan(0)
-    const end = await committedProgress(bootstrap, groupId, topic)
-    expect([...end.values()].map((c) => c.offset)).toEqual([1500, 1500, 1500, 1500])
-  })
+  test.each(['classic', 'consumer'] as const)(
+    'an orderly rebalance (%s protocol) redoes nothing: the leaving owner finishes and commits, the new one skips what is done',
+    async (protocol) => {
+      const topic = await filledTopic(bootstrap, 4, 1500, (_p, i) => `k${i % 30}`)
+      const groupId = uniqueTopic('group')
+      const handled: string[] = []
+      const options = {
+        ordering: 'key' as const,
+        concurrency: 16,
+        handler: async (r: ConsumerRecord) => {
+          // Slow until the second member has partitions, so that there is work left to hand over.
+          await sleep((b?.consumer.assignment().length ?? 0) > 0 ? Math.random() * 4 : 20)
+          handled.push(`${r.partition}/${r.offset}`)
+        },
+      }
+      let b: StreamProcessor | undefined
+      const a = processor(groupId, topic, options, undefined, protocol)
+      const runA = a.run()
+      await until('a third of the records', () => handled.length >= 2000)
+      b = processor(groupId, topic, options, undefined, protocol)
+      const runB = b.run()
+      await until('every record', () => new Set(handled).size === 6000, 60_000)
+      await Promise.all([a.close(), b.close()])
+      await Promise.all([runA, runB])
+      expect(handled.length).toBe(6000)
+      expect(b.stats().handled).toBeGreaterThan(0)
+      const end = await committedProgress(bootstrap, groupId, topic)
+      expect([...end.values()].map((c) => c.offset)).toEqual([1500, 1500, 1500, 1500])
+    },
+  )
 
   test('killed with SIGKILL mid-run and restarted: every record handled at least once, none committed as done handled again, all committed at the end', async () => {
     const partitions = 8
