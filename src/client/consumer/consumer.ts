@@ -168,9 +168,11 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<void> {
     if (!this.membership) throw new ConfigError('commit() needs a groupId')
-    const toCommit = offsets
-      ? [...offsets]
-      : [...this.finished.values()].filter((o) => this.committed.get(tpKey(o.topic, o.partition)) !== o.offset)
+    // Copies: `finished` keeps moving while the commit is in flight, and what is remembered (and reported) as
+    // committed must be what was sent, or a revocation would skip committing the records finished meanwhile.
+    const toCommit = (
+      offsets ?? [...this.finished.values()].filter((o) => this.committed.get(tpKey(o.topic, o.partition)) !== o.offset)
+    ).map((o) => ({ ...o }))
     if (toCommit.length === 0) return
     await this.membership.commit(toCommit, options)
     for (const o of toCommit) this.committed.set(tpKey(o.topic, o.partition), o.offset)
@@ -390,13 +392,15 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
 
   private async onRevoked(partitions: TopicPartition[]): Promise<void> {
     const keys = new Set(partitions.map((p) => tpKey(p.topic, p.partition)))
+    // Stop handing out their records before committing: the application's loop runs on while the commit is in
+    // flight, and whatever it read meanwhile would lie past the committed offset, to be read again by the next owner.
+    this.disown(partitions)
+    this.pipeline.unassign(partitions)
     if (this.options.autoCommit !== false) {
       const mine = [...this.finished.values()].filter((o) => keys.has(tpKey(o.topic, o.partition)))
       const pending = mine.filter((o) => this.committed.get(tpKey(o.topic, o.partition)) !== o.offset)
       if (pending.length > 0) await this.commit(pending).catch((err) => this.report(err))
     }
-    this.disown(partitions)
-    this.pipeline.unassign(partitions)
     for (const k of keys) {
       this.finished.delete(k)
       this.committed.delete(k)
