@@ -16,6 +16,7 @@ export {
   parseCommitMetadata,
 } from './commit-metadata.js'
 export { CommitMetadataTooLargeError, HandlerFailedError } from './errors.js'
+export { type GroupLag, type LagOptions, lag, type PartitionLag } from './lag.js'
 export { OffsetRanges } from './offset-ranges.js'
 export {
   type HandlerContext,
