@@ -34,3 +34,20 @@ export class CommitMetadataTooLargeError extends SkiffError {
     )
   }
 }
+
+/**
+ * A record's bytes could not be turned into the value its handler expects. Thrown by the `deserialize` option (or by
+ * a handler): with a dead-letter lane the record goes there at once, without retries (they would fail the same way).
+ */
+export class DeserializationError extends SkiffError {
+  override name = 'DeserializationError'
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
+    super(`cannot deserialise ${topic}[${partition}] offset ${offset}: ${why}`, { cause })
+  }
+}

@@ -15,7 +15,13 @@ export {
   MAX_METADATA_RANGES,
   parseCommitMetadata,
 } from './commit-metadata.js'
-export { CommitMetadataTooLargeError, HandlerFailedError } from './errors.js'
+export {
+  type DeadLetterCopy,
+  type DeadLetterOptions,
+  type DeadLetterReason,
+  DLQ_HEADERS,
+} from './dead-letter.js'
+export { CommitMetadataTooLargeError, DeserializationError, HandlerFailedError } from './errors.js'
 export { type GroupLag, type LagOptions, lag, type PartitionLag } from './lag.js'
 export { OffsetRanges } from './offset-ranges.js'
 export {

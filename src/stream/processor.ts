@@ -6,8 +6,10 @@ import {
   type ConsumerRecord,
   type MessageBatch,
   type OffsetToCommit,
+  type SkippedBatch,
 } from '../client/consumer/index.js'
 import { AbortedError, ConfigError } from '../client/errors.js'
+import { Producer } from '../client/producer/index.js'
 import {
   DEFAULT_METADATA_MAX_CHARS,
   decodeCommitMetadata,
@@ -15,7 +17,15 @@ import {
   runsEncodedChars,
   uvarintSize,
 } from './commit-metadata.js'
-import { CommitMetadataTooLargeError, HandlerFailedError } from './errors.js'
+import {
+  batchCopy,
+  type DeadLetterCopy,
+  type DeadLetterOptions,
+  type DeadLetterReason,
+  dlqTopicFor,
+  recordCopy,
+} from './dead-letter.js'
+import { CommitMetadataTooLargeError, DeserializationError, HandlerFailedError } from './errors.js'
 import { OffsetRanges } from './offset-ranges.js'
 
 /** What a handler is told besides the record. */
@@ -27,6 +37,8 @@ export interface HandlerContext {
    * passed, or `close()` timed out. The record then counts as unfinished (it is handled again later).
    */
   signal: AbortSignal
+  /** What `deserialize` made of the record (undefined without that option). */
+  value: unknown
 }
 
 /** Handles one record; a rejection (or throw) is retried with backoff. */
@@ -79,6 +91,20 @@ export interface StreamProcessorOptions {
   maxBuffered?: number
   /** How long a revocation waits for the partition's running handlers before aborting them. Default 30 000. */
   revokeTimeoutMs?: number
+  /**
+   * Turns a record into the value handed to the handler as `context.value`, once per record. When it throws, the
+   * record goes to the dead-letter lane at once (no retries), or — without one — counts as a failed handler run.
+   */
+  deserialize?: (record: ConsumerRecord) => unknown
+  /**
+   * The dead-letter lane. With it, a record whose handler fails every attempt (instead of `failurePolicy`), or
+   * whose `deserialize` throws (or whose handler throws a {@link DeserializationError}), is copied to the lane with
+   * headers naming its topic, partition, offset, timestamp and the error ({@link DLQ_HEADERS}); a batch that cannot
+   * be opened (over the consumer's decompression limits, or corrupt) is copied whole, its raw compressed bytes as
+   * the value (the consumer's `badBatchPolicy` is then `skip`). An offset counts as done only once its copy is
+   * acknowledged by the broker; a copy that cannot be written stops the processor (the record stays unfinished).
+   */
+  deadLetter?: DeadLetterOptions
 }
 
 /** Emitted as 'commit': what was committed for one partition. */
@@ -115,6 +141,8 @@ export interface ProcessorStats {
   skippedFailed: number
   /** Records not handled because the commit metadata says they were done already. */
   skippedDone: number
+  /** Copies acknowledged in the dead-letter lane (records, and batches that could not be opened). */
+  deadLettered: number
   /** Commits made (each covering one or more partitions). */
   commits: number
   inFlight: number
@@ -132,6 +160,10 @@ interface Task {
   part: PartitionState
   lane: Lane | undefined
   status: TaskStatus
+  /** Set for a batch that could not be opened: the task writes its dead-letter copy; `record` stands in for it. */
+  batch: (SkippedBatch & { raw: Buffer }) | undefined
+  /** One past the last offset this task settles: the record's offset + 1, or the batch's last offset + 1. */
+  end: number
 }
 
 interface Lane {
@@ -246,6 +278,11 @@ export class StreamProcessor extends EventEmitter {
   private readonly maxBuffered: number
   private readonly revokeTimeoutMs: number
   private readonly userHooks: Pick<ConsumerOptions, 'onAssigned' | 'onRevoked' | 'onLost'>
+  private readonly deserialize: ((record: ConsumerRecord) => unknown) | undefined
+  private readonly deadLetter: DeadLetterOptions | undefined
+  private readonly dlqProducer: Producer | undefined
+  /** Stand-in records of batches that could not be opened, on their way through `receive()`. */
+  private readonly badBatches = new WeakMap<ConsumerRecord, SkippedBatch & { raw: Buffer }>()
 
   private readonly states = new Map<string, PartitionState>()
   /** Partitions with a task that may start, in turn order. */
@@ -263,7 +300,7 @@ export class StreamProcessor extends EventEmitter {
   private closing: Promise<void> | undefined
   private fatal: unknown
   private readonly stopController = new AbortController()
-  private readonly counters = { handled: 0, failures: 0, skippedFailed: 0, skippedDone: 0, commits: 0 }
+  private readonly counters = { handled: 0, failures: 0, skippedFailed: 0, skippedDone: 0, deadLettered: 0, commits: 0 }
 
   constructor(options: StreamProcessorOptions) {
     super()
@@ -302,15 +339,22 @@ export class StreamProcessor extends EventEmitter {
     this.topics = options.topics
     this.groupId = c.groupId
     this.userHooks = { onAssigned: c.onAssigned, onRevoked: c.onRevoked, onLost: c.onLost }
+    this.deserialize = options.deserialize
+    this.deadLetter = options.deadLetter
     this.consumer = new Consumer({
       ...c,
       autoCommit: false,
+      ...(options.deadLetter ? { badBatchPolicy: 'skip' as const } : {}),
       onAssigned: (tps) => this.onAssigned(tps),
       onRevoked: (tps) => this.onRevoked(tps),
       onLost: (tps) => this.onLost(tps),
     })
     this.consumer.on('error', (err: unknown) => this.report(err))
     this.admin = new Admin({ cluster: this.consumer.cluster })
+    if (options.deadLetter) {
+      this.dlqProducer = new Producer(options.deadLetter.producer ?? { cluster: this.consumer.cluster })
+      this.consumer.on('skipped', (b: SkippedBatch) => this.acceptBadBatch(b))
+    }
   }
 
   /**
@@ -409,6 +453,12 @@ export class StreamProcessor extends EventEmitter {
   }
 
   private receive(s: PartitionState, record: ConsumerRecord): void {
+    const batch = this.badBatches.get(record)
+    if (batch && s.ranges && record.offset < s.nextExpected) {
+      // Records of the batch decoded before it failed were delivered already: the copy settles the rest.
+      if (s.nextExpected > batch.lastOffset) return
+      record.offset = s.nextExpected
+    }
     if (!s.ranges || record.offset < s.nextExpected) {
       if (s.pending.has(record.offset)) return
       // The first record, or the position moved back (a reset to an earlier offset, a truncated log): what is known
@@ -419,16 +469,18 @@ export class StreamProcessor extends EventEmitter {
       s.nextExpected = record.offset
     }
     const gapStart = s.nextExpected
-    s.nextExpected = record.offset + 1
+    const end = batch ? batch.lastOffset + 1 : record.offset + 1
+    s.nextExpected = end
     if (s.ranges.isDone(record.offset)) {
-      s.ranges.markDone(gapStart, record.offset + 1)
+      s.ranges.markDone(gapStart, end)
       this.counters.skippedDone++
       return
     }
-    const task: Task = { record, gapStart, part: s, lane: undefined, status: 'queued' }
+    const task: Task = { record, gapStart, part: s, lane: undefined, status: 'queued', batch, end }
     s.pending.set(record.offset, task)
     this.buffered++
-    if (this.ordering === 'unordered') {
+    // A batch's copy waits for nothing: what follows it in the partition is not held back.
+    if (this.ordering === 'unordered' || batch) {
       this.makeReady(task)
       return
     }
@@ -556,29 +608,102 @@ export class StreamProcessor extends EventEmitter {
   private async execute(task: Task): Promise<'done' | 'abandoned'> {
     const { record } = task
     const signal = task.part.controller.signal
+    if (task.batch) return this.toDeadLetter(task, 'batch', task.batch.error, 0)
+    let value: unknown
+    if (this.deserialize) {
+      try {
+        value = this.deserialize(record)
+      } catch (err) {
+        const failed = new DeserializationError(record.topic, record.partition, record.offset, err)
+        if (this.deadLetter) return this.toDeadLetter(task, 'deserialize', failed, 0)
+        this.counters.failures++
+        return this.giveUp(new HandlerFailedError(record.topic, record.partition, record.offset, 1, failed))
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return 'abandoned'
       try {
-        await this.handler(record, { attempt, signal })
+        await this.handler(record, { attempt, signal, value })
         this.counters.handled++
         return 'done'
       } catch (err) {
         this.counters.failures++
         if (signal.aborted) return 'abandoned'
+        if (err instanceof DeserializationError && this.deadLetter)
+          return this.toDeadLetter(task, 'deserialize', err, attempt)
         if (attempt > this.retries) {
           const failed = new HandlerFailedError(record.topic, record.partition, record.offset, attempt, err)
-          if (this.failurePolicy === 'skip') {
-            this.counters.skippedFailed++
-            this.report(failed)
-            return 'done'
-          }
-          this.fail(failed)
-          return 'abandoned'
+          if (this.deadLetter) return this.toDeadLetter(task, 'handler', failed, attempt)
+          return this.giveUp(failed)
         }
         const delay = Math.min(this.backoffMaxMs, this.backoffMs * 2 ** (attempt - 1))
         await sleep(delay * (0.5 + Math.random() / 2), signal)
       }
     }
+  }
+
+  /** After the last attempt, without a dead-letter lane: the failure policy decides. */
+  private giveUp(failed: HandlerFailedError): 'done' | 'abandoned' {
+    if (this.failurePolicy === 'skip') {
+      this.counters.skippedFailed++
+      this.report(failed)
+      return 'done'
+    }
+    this.fail(failed)
+    return 'abandoned'
+  }
+
+  /**
+   * Writes the dead-letter copy of a record or of a batch that could not be opened: 'done' once the broker
+   * acknowledged it. A copy that cannot be written stops the processor, leaving the offsets unfinished.
+   */
+  private async toDeadLetter(
+    task: Task,
+    reason: DeadLetterReason,
+    error: Error,
+    attempts: number,
+  ): Promise<'done' | 'abandoned'> {
+    const { record, batch } = task
+    const signal = task.part.controller.signal
+    const topic = dlqTopicFor(this.deadLetter!.topic, record.topic)
+    const message = batch ? batchCopy(batch) : recordCopy(record, reason as 'handler' | 'deserialize', error, attempts)
+    try {
+      const [meta] = await this.dlqProducer!.send({ topic, messages: [message] })
+      this.counters.deadLettered++
+      const copy: DeadLetterCopy = {
+        reason,
+        topic: record.topic,
+        partition: record.partition,
+        offset: batch ? batch.baseOffset : record.offset,
+        lastOffset: task.end - 1,
+        dlqTopic: topic,
+        dlqPartition: meta!.partition,
+        dlqOffset: meta!.offset,
+        error,
+      }
+      this.emit('dead-letter', copy)
+      return 'done'
+    } catch (err) {
+      if (signal.aborted || this.stopping) return 'abandoned'
+      this.fail(err)
+      return 'abandoned'
+    }
+  }
+
+  /** A batch the consumer could not open: a stand-in record enters the partition's intake in its place. */
+  private acceptBadBatch(b: SkippedBatch): void {
+    if (this.stopping || !b.raw) return
+    const stand: ConsumerRecord = {
+      topic: b.topic,
+      partition: b.partition,
+      offset: b.baseOffset,
+      timestamp: -1,
+      key: null,
+      value: null,
+      headers: [],
+    }
+    this.badBatches.set(stand, { ...b, raw: b.raw })
+    this.accept({ topic: b.topic, partition: b.partition, messages: [stand], highWatermark: -1, lastStableOffset: -1 })
   }
 
   private settle(task: Task, outcome: 'done' | 'abandoned'): void {
@@ -590,7 +715,7 @@ export class StreamProcessor extends EventEmitter {
       if (outcome === 'done') {
         task.status = 'done'
         s.pending.delete(task.record.offset)
-        s.ranges!.markDone(task.gapStart, task.record.offset + 1)
+        s.ranges!.markDone(task.gapStart, task.end)
         const lane = task.lane
         if (lane) {
           const next = lane.queue.shift()
@@ -878,6 +1003,7 @@ export class StreamProcessor extends EventEmitter {
     try {
       await this.consumer.close({ timeoutMs: Math.max(1000, deadline - Date.now()) })
     } finally {
+      await this.dlqProducer?.close().catch((err) => this.report(err))
       await this.admin.close()
     }
   }

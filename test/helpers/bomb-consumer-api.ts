@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   })
   const events: ApiBombEvent[] = []
   consumer.on('skipped', (s: SkippedBatch) => {
-    const { error, ...rest } = s
+    // The raw batch stays here: the parent checks where and why, not the bytes.
+    const { error, raw: _raw, ...rest } = s
     events.push({ kind: 'skipped', ...rest, error: error.name })
   })
   const next = ends.map(() => 0)

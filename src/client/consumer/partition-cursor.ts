@@ -205,6 +205,8 @@ export class PartitionCursor {
       lastOffset,
       error: err,
       ...limitOf(err),
+      // A copy: `bytes` is a view into the whole fetch response. Only the compressed size is copied.
+      raw: Buffer.from(batch.bytes),
     })
   }
 }

@@ -56,6 +56,12 @@ export interface SkippedBatch {
   codec?: string
   /** The limit it broke (maxBatchDecompressedBytes or maxRecordBytes), for the size errors. */
   limitBytes?: number
+  /**
+   * The batch as fetched, still compressed: a copy of its log entry (v2 record batch or legacy message set entry,
+   * header included), so it can be kept (a dead-letter copy) without holding the fetch response. Set for batches
+   * skipped under the `skip` policy; absent for truncation.
+   */
+  raw?: Buffer
 }
 
 export function tpKey(topic: string, partition: number): string {
