@@ -85,11 +85,14 @@ export async function brokerCommand(args: readonly string[], ctx: CliContext): P
       ctx.info(`  TLS CA: ${caFile}  (pass it with --ca)`)
     }
     ctx.info('Ctrl-C stops it and removes its data')
+    // The harness unrefs the broker's process and pipes so a test run can end without stopping it: without a handle
+    // of our own, Node would find nothing left to wait for and exit (code 13, an unsettled top-level await).
+    const keepAlive = setInterval(() => {}, 1 << 30)
     await new Promise<void>((resolve) => {
       if (ctx.interrupt.aborted) return resolve()
       ctx.interrupt.addEventListener('abort', () => resolve(), { once: true })
       process.once('SIGTERM', () => resolve())
-    })
+    }).finally(() => clearInterval(keepAlive))
   } finally {
     ctx.info('stopping Kafka...')
     await kafka.stop()

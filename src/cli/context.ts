@@ -3,6 +3,8 @@
 import { useColor } from './format.js'
 
 export interface CliContext {
+  /** Where `skiff produce` reads its lines. */
+  stdin: NodeJS.ReadableStream
   stdout: NodeJS.WriteStream
   stderr: NodeJS.WriteStream
   env: NodeJS.ProcessEnv
@@ -23,14 +25,22 @@ const RESET = '\x1b[0m'
 
 /** The context of the real process. */
 export function processContext(interrupt: AbortSignal, onHandle: () => void): CliContext {
-  const stderr = process.stderr
-  const color = useColor(stderr)
-  const ctx: CliContext = {
+  return streamContext({
+    stdin: process.stdin,
     stdout: process.stdout,
-    stderr,
+    stderr: process.stderr,
     env: process.env,
     interrupt,
     handleInterrupt: onHandle,
+  })
+}
+
+/** A context over the given streams (the process's, or a test's), with `warn` and `info` writing to its stderr. */
+export function streamContext(parts: Omit<CliContext, 'warn' | 'info' | 'beforeDiagnostic'>): CliContext {
+  const stderr = parts.stderr
+  const color = useColor(stderr, parts.env)
+  const ctx: CliContext = {
+    ...parts,
     warn(message) {
       ctx.beforeDiagnostic?.()
       stderr.write(`${color ? YELLOW : ''}skiff: ${message}${color ? RESET : ''}\n`)

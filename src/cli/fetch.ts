@@ -345,6 +345,10 @@ class FetchRun {
       badBatchPolicy: req.skipOversized ? 'skip' : 'fail',
       // Larger than the Java default (1 MiB): a CLI reading to the end wants few, full fetches per partition.
       partitionMaxBytes: 8 * 1024 * 1024,
+      // A bounded fetch reads only what is already there, so it long-polls only when it is done, and closing then
+      // waits out that poll (the session close queues behind it on the same connection): with the default 500 ms
+      // every `skiff fetch` took half a second longer than its reading.
+      ...(req.follow ? {} : { maxWaitMs: 50 }),
       ...(req.maxDecompressedBytes === undefined
         ? {}
         : { decompression: { maxBatchDecompressedBytes: req.maxDecompressedBytes } }),

@@ -109,10 +109,7 @@ function jsonMessage(line: Buffer, n: number, keyEnc: InputEncoding, valueEnc: I
       throw new CliError(`line ${n}: partition must be a non-negative integer`, EXIT.runtime)
     message.partition = r.partition as number
   }
-  if (r.timestamp !== undefined && r.timestamp !== null) {
-    const t = r.timestamp
-    message.timestamp = typeof t === 'number' ? t : parseTime(String(t), `line ${n} timestamp`)
-  }
+  if (r.timestamp !== undefined && r.timestamp !== null) message.timestamp = lineTimestamp(r.timestamp, n)
   if (r.headers !== undefined && r.headers !== null) {
     const headerEnc = valueEnc === 'utf8' ? 'utf8' : valueEnc
     const hv = (v: unknown) => bytes(v, headerEnc, 'header value')
@@ -128,6 +125,20 @@ function jsonMessage(line: Buffer, n: number, keyEnc: InputEncoding, valueEnc: I
     } else throw new CliError(`line ${n}: headers must be an object or a list`, EXIT.runtime)
   }
   return message
+}
+
+/** A JSON line's timestamp: ms since the epoch, or an ISO date. Bad input data is exit 1, not a usage error. */
+function lineTimestamp(t: unknown, n: number): number {
+  if (typeof t === 'number' && Number.isSafeInteger(t) && t >= 0) return t
+  if (typeof t === 'string') {
+    try {
+      return parseTime(t, 'timestamp')
+    } catch {}
+  }
+  throw new CliError(
+    `line ${n}: bad timestamp ${JSON.stringify(t)}: use milliseconds since the epoch or an ISO date such as "2024-05-01T12:00:00Z"`,
+    EXIT.runtime,
+  )
 }
 
 /** Splits a byte stream into lines (LF), binary-safe; a last line without LF counts. */
@@ -223,8 +234,8 @@ export async function produceCommand(args: readonly string[], ctx: CliContext): 
       if (meta) partitions.add(meta.partition)
     }
   }
-  const stdin = process.stdin
-  const stopReading = () => stdin.destroy()
+  const stdin = ctx.stdin
+  const stopReading = () => (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.()
   ctx.interrupt.addEventListener('abort', stopReading, { once: true })
   try {
     let n = 0
