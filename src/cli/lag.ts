@@ -99,5 +99,7 @@ export function renderLag(lag: GroupLag): string {
   const total = `total lag ${formatCount(lag.totalLag)} record${lag.totalLag === 1 ? '' : 's'}${
     lag.maxTimeLagMs ? `; oldest unconsumed record is ${formatDuration(lag.maxTimeLagMs)} old` : ''
   }`
-  return `${head}\n${table(rows, new Set([1, 2, 3, 4, 5]))}\n${total}`
+  const marked = lag.partitions.some((r) => r.timeLagSource === 'metadata' && r.timeLagMs)
+  const legend = marked ? "\n* the oldest unfinished record's age, from the stream processor's commit metadata" : ''
+  return `${head}\n${table(rows, new Set([1, 2, 3, 4, 5]))}\n${total}${legend}`
 }

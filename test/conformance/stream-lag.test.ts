@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest'
+import { groupLag, renderLag } from '../../src/cli/lag.js'
 import { Admin } from '../../src/client/admin/index.js'
 import { Producer } from '../../src/client/producer/index.js'
 import { lag } from '../../src/stream/lag.js'
@@ -81,6 +82,12 @@ describe(`wall-clock lag of a group (Kafka ${testKafka().version})`, () => {
     )
     expect(error).toBeLessThan(1000)
     expect(result.maxTimeLagMs).toBe(row!.timeLagMs)
+
+    // `skiff lag` shows the same, from the metadata (marked *), with the records done above the commit not counted.
+    const shown = await groupLag(admin.cluster, groupId, undefined, 10_000)
+    expect(shown.partitions[0]).toMatchObject({ lag: 1, timeLagSource: 'metadata' })
+    expect(Math.abs(shown.partitions[0]!.timeLagMs! - row!.timeLagMs!)).toBeLessThan(1000)
+    expect(renderLag(shown)).toMatch(new RegExp(`${topic} +0 +5 +10 +1 +[\\d.]+ \\w+\\*`))
   })
 
   test('a group committed by another client: time lag from the record at its committed offset; 0 when caught up', async () => {
