@@ -190,4 +190,42 @@ describe(`the dead-letter lane (Kafka ${testKafka().version})`, () => {
       `dlq: ${handled.length} handled, ${lane.length} copies (bomb ${bomb.length} bytes compressed, ${plan.totalBytes / MiB} MiB of records), committed ${progress.get(0)!.offset}`,
     )
   })
+
+  test('a dead-letter copy that cannot be written stops the processor with the record unfinished: the commit stays below it', async () => {
+    const source = uniqueTopic('dlq-src')
+    const [created] = await admin.createTopics([{ name: source, partitions: 1 }])
+    if (created!.error) throw created!.error
+    const producer = new Producer({ bootstrap })
+    await producer.send({
+      topic: source,
+      messages: Array.from({ length: 10 }, (_, i) => ({ value: i === 3 ? 'poison' : `ok ${i}` })),
+    })
+    await producer.close()
+    const groupId = uniqueTopic('dlq-group')
+    const handled: number[] = []
+    const p = new StreamProcessor({
+      consumer: { client: { bootstrap }, groupId, resetPolicy: 'earliest', maxWaitMs: 100 },
+      topics: [source],
+      commitIntervalMs: 100,
+      retries: 1,
+      retryBackoffMs: 10,
+      handler: (r) => {
+        if (r.value?.toString() === 'poison') throw new Error('poison')
+        handled.push(r.offset)
+      },
+      // Not a legal topic name: the broker refuses the copy.
+      deadLetter: { topic: 'no such lane!', producer: { bootstrap, maxBlockMs: 3000, deliveryTimeoutMs: 3000 } },
+    })
+    const started = Date.now()
+    const outcome = await p.run().then(
+      () => 'resolved',
+      (err: Error) => err.name,
+    )
+    console.log(`dlq refused: run() settled as ${outcome} after ${Date.now() - started} ms`)
+    expect(outcome).not.toBe('resolved')
+    expect(p.stats().deadLettered).toBe(0)
+    expect(handled).toEqual([0, 1, 2])
+    const progress = await committedProgress(bootstrap, groupId, source)
+    expect(progress.get(0)?.offset).toBe(3)
+  })
 })
