@@ -82,7 +82,8 @@ export interface StreamProcessorOptions {
   /**
    * After the last retry fails: `stop` (default) stops the processor (`run()` rejects with the
    * {@link HandlerFailedError}; the record stays unfinished, so it is handled again after a restart); `skip` reports
-   * the error as an 'error' event and counts the record done.
+   * the error as an 'error' event and counts the record done. Not used with a `deadLetter` lane: the record goes
+   * there instead.
    */
   failurePolicy?: 'stop' | 'skip'
   /** Records held (queued or running) for one partition before fetching it pauses. Default max(500, 8 × concurrency). */
@@ -254,7 +255,8 @@ const SLACK_CHARS = 16
  * await processor.run()     // until close(); rejects if a record fails every retry (failurePolicy 'stop')
  * ```
  *
- * Events: 'commit' (ProcessorCommit[]), 'backpressure' (ProcessorBackpressure), 'error' (non-fatal problems: a
+ * Events: 'commit' (ProcessorCommit[]), 'backpressure' (ProcessorBackpressure), 'dead-letter' (DeadLetterCopy, once
+ * a copy is acknowledged), 'error' (non-fatal problems: a
  * failed commit, retried at the next; unreadable metadata, read as a plain offset; a record skipped after its
  * retries — only emitted when someone listens; fatal errors reject `run()`).
  */
