@@ -24,7 +24,8 @@ export interface PartitionLag {
   oldestUnconsumedTimestamp: number | null
   /**
    * Where that timestamp came from: `metadata` (the oldest unfinished record's timestamp a StreamProcessor stored
-   * with its commit), `record` (the record at the committed offset, fetched), `caught-up` (nothing to consume).
+   * with its last commit — so, for a live processor, as of up to one commit interval ago), `record` (the record at
+   * the committed offset, fetched), `caught-up` (nothing to consume).
    */
   timeLagSource: 'metadata' | 'record' | 'caught-up' | null
   /** Records above the committed offset already done, from the commit metadata. */
