@@ -10,6 +10,7 @@ import { ProtocolError, UnsupportedVersionError } from '../protocol/errors.js'
 import { decodeResponse, encodeRequest } from '../protocol/frame.js'
 import { KafkaError } from '../protocol/kafka-error.js'
 import { Reader } from '../protocol/reader.js'
+import { raceAbort } from './abort.js'
 import { AbortedError, ConfigError, ConnectionError, RequestTimeoutError, SaslAuthenticationError } from './errors.js'
 import { createSaslMechanism, type SaslOptions, validateSaslOptions } from './sasl/index.js'
 import { type BrokerApiRange, negotiateVersion } from './versions.js'
@@ -760,23 +761,4 @@ function remaining(deadline: number): number {
  */
 export function reauthenticationDelayMs(sessionLifetimeMs: number, random: number = Math.random()): number {
   return Math.floor(sessionLifetimeMs * (0.85 + 0.1 * random))
-}
-
-/** `step`, or the signal's reason if the signal aborts first. */
-function raceAbort<T>(step: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    step.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }

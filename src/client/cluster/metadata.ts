@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Metadata } from '../../protocol/apis/metadata.js'
 import { ErrorCode, errorByCode } from '../../protocol/error-codes.js'
 import { KafkaError } from '../../protocol/kafka-error.js'
+import { raceAbort } from '../abort.js'
 import type { Connection } from '../connection.js'
-import { AbortedError } from '../errors.js'
 import type { BrokerAddress } from './options.js'
 
 export interface BrokerInfo extends BrokerAddress {
@@ -101,7 +101,7 @@ export class MetadataCache {
     // stops waiting for it when its own signal aborts.
     const shared = this.sharedRefresh(topics)
     if (!signal) return shared
-    return raceSignal(shared, signal)
+    return raceAbort(shared, signal, 'waiting for metadata')
   }
 
   private async sharedRefresh(topics: readonly string[] | null): Promise<void> {
@@ -187,22 +187,4 @@ export class MetadataCache {
   snapshot(): MetadataSnapshot {
     return { clusterId: this.clusterId, controllerId: this.controllerId, brokers: new Map(this.brokers) }
   }
-}
-
-function raceSignal(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(new AbortedError('waiting for metadata', signal.reason))
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError('waiting for metadata', signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      () => {
-        signal.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { raceAbort } from '../abort.js'
 import { Connection } from '../connection.js'
 import { AbortedError, ConnectionError } from '../errors.js'
 import { backoffMs } from './backoff.js'
@@ -148,22 +149,4 @@ export class ConnectionPool {
     this.slots.clear()
     await Promise.all(closing)
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new AbortedError(what, signal.reason))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(what, signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }

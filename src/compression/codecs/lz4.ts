@@ -21,6 +21,7 @@
 import { CorruptCompressedDataError, DecompressionLimitError } from '../errors.js'
 import type { CompressionCodec, CompressOptions, DecompressLimits, Decompressor } from '../types.js'
 import { XxHash32, xxhash32 } from '../xxhash32.js'
+import { copyLiterals, copyMatch } from './lz-copy.js'
 
 const CODEC = 'lz4'
 const MAGIC = 0x184d2204
@@ -102,26 +103,9 @@ function decodeBlock(src: Uint8Array, s: number, sEnd: number, dst: Uint8Array, 
       }
       if (literals > sEnd - s) return fail(ERR_TRUNCATED, at)
       if (literals > dEnd - d) return fail(ERR_OVERFLOW, at)
-      if (literals <= 64 && s + literals <= sFast + 1 && d + literals <= dFast + 1) {
-        // Whole 16-byte groups up to the one holding the last byte: still inside src and before dEnd.
-        const e = d + literals
-        for (let i = s; d < e; d += 16, i += 16) {
-          dv.setInt32(d, sv.getInt32(i, true), true)
-          dv.setInt32(d + 4, sv.getInt32(i + 4, true), true)
-          dv.setInt32(d + 8, sv.getInt32(i + 8, true), true)
-          dv.setInt32(d + 12, sv.getInt32(i + 12, true), true)
-        }
-        d = e
-        s += literals
-      } else if (literals < 64) {
-        const e = s + literals
-        while (s < e) dst[d++] = src[s++]!
-      } else {
-        // A plain Uint8Array view: cheaper to make than Buffer#subarray's FastBuffer.
-        dst.set(new Uint8Array(src.buffer, src.byteOffset + s, literals), d)
-        s += literals
-        d += literals
-      }
+      copyLiterals(src, sv, dst, dv, s, d, literals, sFast, dFast)
+      s += literals
+      d += literals
     }
     // The last sequence of a block is literals only.
     if (s === sEnd) return d
@@ -139,41 +123,9 @@ function decodeBlock(src: Uint8Array, s: number, sEnd: number, dst: Uint8Array, 
       } while (b === 255)
     }
     length += 4
-    let m = d - offset
-    const e = d + length
-    if (length <= 64 && offset >= 4 && e <= dFast + 1) {
-      // 4 bytes at a time, front to back: with an offset of at least 4, each load reads only bytes already written
-      // (before this match or by its earlier stores), so overlapping matches repeat the last `offset` bytes as they
-      // must. Whole 16-byte groups up to the one holding the last byte stay before dEnd.
-      dv.setInt32(d, dv.getInt32(m, true), true)
-      dv.setInt32(d + 4, dv.getInt32(m + 4, true), true)
-      if (length > 8) {
-        let i = d + 8
-        m += 8
-        do {
-          dv.setInt32(i, dv.getInt32(m, true), true)
-          dv.setInt32(i + 4, dv.getInt32(m + 4, true), true)
-          dv.setInt32(i + 8, dv.getInt32(m + 8, true), true)
-          dv.setInt32(i + 12, dv.getInt32(m + 12, true), true)
-          i += 16
-          m += 16
-        } while (i < e)
-      }
-      d = e
-    } else if (length > dEnd - d) {
-      return fail(ERR_OVERFLOW, at)
-    } else if (length <= 64) {
-      // An offset of 1..3 (repeating the last 1..3 bytes), or near dEnd: front to back, byte by byte.
-      while (d < e) dst[d++] = dst[m++]!
-    } else {
-      // Long: dst[m, d) is periodic (when offset < length), so copy ever longer whole periods from m; a match that
-      // does not overlap its source is a single memmove.
-      while (d < e) {
-        const n = Math.min(d - m, e - d)
-        dst.copyWithin(d, m, m + n)
-        d += n
-      }
-    }
+    if (length > dEnd - d) return fail(ERR_OVERFLOW, at)
+    copyMatch(dst, dv, d - offset, d, d + length, dFast)
+    d += length
   }
 }
 

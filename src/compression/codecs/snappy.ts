@@ -14,6 +14,7 @@
 
 import { CorruptCompressedDataError, DecompressionLimitError } from '../errors.js'
 import type { CompressionCodec, DecompressLimits, Decompressor } from '../types.js'
+import { copyLiterals, copyMatch } from './lz-copy.js'
 
 const CODEC = 'snappy'
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00] as const
@@ -94,26 +95,9 @@ function decodeElements(src: Uint8Array, s: number, sEnd: number, dst: Uint8Arra
         len += 1
         if (len > sEnd - s) return fail(ERR_TRUNCATED, at)
         if (len > dEnd - d) return fail(ERR_OVERFLOW, at)
-        if (len <= 64 && s + len <= sFast + 1 && d + len <= dFast + 1) {
-          // Whole 16-byte groups up to the one holding the last byte: still inside both buffers.
-          const e = d + len
-          for (let i = s; d < e; d += 16, i += 16) {
-            dv.setInt32(d, sv.getInt32(i, true), true)
-            dv.setInt32(d + 4, sv.getInt32(i + 4, true), true)
-            dv.setInt32(d + 8, sv.getInt32(i + 8, true), true)
-            dv.setInt32(d + 12, sv.getInt32(i + 12, true), true)
-          }
-          d = e
-          s += len
-        } else if (len < 64) {
-          const e = s + len
-          while (s < e) dst[d++] = src[s++]!
-        } else {
-          // A plain Uint8Array view: cheaper to make than Buffer#subarray's FastBuffer.
-          dst.set(new Uint8Array(src.buffer, src.byteOffset + s, len), d)
-          s += len
-          d += len
-        }
+        copyLiterals(src, sv, dst, dv, s, d, len, sFast, dFast)
+        s += len
+        d += len
         continue
       }
       case 1:
@@ -134,32 +118,9 @@ function decodeElements(src: Uint8Array, s: number, sEnd: number, dst: Uint8Arra
         s += 4
     }
     if (offset === 0 || offset > d) return fail(ERR_OFFSET, at)
-    let m = d - offset
-    const e = d + len
-    if (offset >= 4 && e <= dFast + 1) {
-      // 4 bytes at a time, front to back: with an offset of at least 4, each load reads only bytes already written
-      // (before this copy or by its earlier stores), so overlapping copies repeat the last `offset` bytes as they
-      // must. Whole 16-byte groups up to the one holding the last byte (len <= 64) stay inside dst.
-      dv.setInt32(d, dv.getInt32(m, true), true)
-      dv.setInt32(d + 4, dv.getInt32(m + 4, true), true)
-      if (len > 8) {
-        d += 8
-        m += 8
-        do {
-          dv.setInt32(d, dv.getInt32(m, true), true)
-          dv.setInt32(d + 4, dv.getInt32(m + 4, true), true)
-          dv.setInt32(d + 8, dv.getInt32(m + 8, true), true)
-          dv.setInt32(d + 12, dv.getInt32(m + 12, true), true)
-          d += 16
-          m += 16
-        } while (d < e)
-      }
-      d = e
-    } else {
-      if (len > dEnd - d) return fail(ERR_OVERFLOW, at)
-      // An offset of 1..3 (a run repeating the last 1..3 bytes), or near the end of the output: byte by byte.
-      while (d < e) dst[d++] = dst[m++]!
-    }
+    if (len > dEnd - d) return fail(ERR_OVERFLOW, at)
+    copyMatch(dst, dv, d - offset, d, d + len, dFast)
+    d += len
   }
   if (d !== dEnd) return fail(ERR_SHORT, s)
   return 0

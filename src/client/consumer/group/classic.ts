@@ -11,6 +11,7 @@ import { LeaveGroup } from '../../../protocol/apis/leave-group.js'
 import { SyncGroup } from '../../../protocol/apis/sync-group.js'
 import { ErrorCode, errorByCode } from '../../../protocol/error-codes.js'
 import { KafkaError } from '../../../protocol/kafka-error.js'
+import { raceAbort } from '../../abort.js'
 import { backoffMs } from '../../cluster/backoff.js'
 import type { Cluster } from '../../cluster/cluster.js'
 import { AbortedError } from '../../errors.js'
@@ -106,22 +107,7 @@ export class ClassicMember extends MemberBase {
       this.scheduleHeartbeat(this.options.heartbeatIntervalMs!)
       this.scheduleMetadataCheck()
     }
-    if (!signal) return this.firstAssignment.promise
-    if (signal.aborted) throw new AbortedError(`joining group ${this.options.groupId}`, signal.reason)
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(new AbortedError(`joining group ${this.options.groupId}`, signal.reason))
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.firstAssignment.promise.then(
-        () => {
-          signal.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        (err) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-      )
-    })
+    return raceAbort(this.firstAssignment.promise, signal, `joining group ${this.options.groupId}`)
   }
 
   // --- the rebalance loop --------------------------------------------------------------------------------------

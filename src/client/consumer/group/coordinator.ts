@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { FindCoordinator } from '../../../protocol/apis/find-coordinator.js'
 import { ErrorCode } from '../../../protocol/error-codes.js'
 import { KafkaError } from '../../../protocol/kafka-error.js'
+import { raceAbort } from '../../abort.js'
 import { backoffMs } from '../../cluster/backoff.js'
 import type { Cluster } from '../../cluster/cluster.js'
 import type { ConnectionKind } from '../../cluster/pool.js'
@@ -51,7 +52,7 @@ export class GroupCoordinator {
       this.finding ??= this.find().finally(() => {
         this.finding = undefined
       })
-      this.node = await race(this.finding, signal, `finding the coordinator of group ${this.groupId}`)
+      this.node = await raceAbort(this.finding, signal, `finding the coordinator of group ${this.groupId}`)
     }
     const node = this.node
     try {
@@ -145,23 +146,4 @@ export async function pause(ms: number, signal?: AbortSignal, ref = true): Promi
   } catch (err) {
     throw new AbortedError('waiting', signal?.reason ?? err)
   }
-}
-
-function race<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return p
-  if (signal.aborted) return Promise.reject(new AbortedError(what, signal.reason))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(what, signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }

@@ -6,6 +6,7 @@ import {
 } from '../../../protocol/apis/consumer-group-heartbeat.js'
 import { ErrorCode, errorByCode } from '../../../protocol/error-codes.js'
 import { KafkaError } from '../../../protocol/kafka-error.js'
+import { raceAbort } from '../../abort.js'
 import { backoffMs } from '../../cluster/backoff.js'
 import type { Cluster } from '../../cluster/cluster.js'
 import { AbortedError } from '../../errors.js'
@@ -122,22 +123,7 @@ export class ConsumerMember extends MemberBase {
       this.started = true
       void this.begin()
     }
-    if (!signal) return this.firstAssignment.promise
-    if (signal.aborted) throw new AbortedError(`joining group ${this.options.groupId}`, signal.reason)
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(new AbortedError(`joining group ${this.options.groupId}`, signal.reason))
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.firstAssignment.promise.then(
-        () => {
-          signal.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        (err) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-      )
-    })
+    return raceAbort(this.firstAssignment.promise, signal, `joining group ${this.options.groupId}`)
   }
 
   /** Checks that the coordinator speaks the consumer protocol, then starts heartbeating at epoch 0. */
