@@ -258,6 +258,11 @@ describe(`the stream processor (Kafka ${testKafka().version})`, () => {
   test.each(['classic', 'consumer'] as const)(
     'an orderly rebalance (%s protocol) redoes nothing: the leaving owner finishes and commits, the new one skips what is done',
     async (protocol) => {
+      // KIP-848 groups are on by default from Kafka 4.0; a 3.9 broker refuses them (group.version 0).
+      if (protocol === 'consumer' && Number(testKafka().version.split('.')[0]) < 4) {
+        process.stderr.write(`[skiff] Kafka ${testKafka().version}: KIP-848 groups are off; rebalance test skipped\n`)
+        return
+      }
       const topic = await filledTopic(bootstrap, 4, 1500, (_p, i) => `k${i % 30}`)
       const groupId = uniqueTopic('group')
       const handled: string[] = []
