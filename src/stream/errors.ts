@@ -51,3 +51,42 @@ export class DeserializationError extends SkiffError {
     super(`cannot deserialise ${topic}[${partition}] offset ${offset}: ${why}`, { cause })
   }
 }
+
+/** A control-topic record, or the control topic itself, could not be read as a stream mapping. */
+export class StreamResolverError extends SkiffError {
+  override name = 'StreamResolverError'
+  constructor(
+    /** The stream (or control topic) concerned. */
+    readonly stream: string,
+    reason: string,
+  ) {
+    super(`stream mapping ${stream}: ${reason}`)
+  }
+}
+
+/** A stream name has no target in the resolver. */
+export class StreamNotFoundError extends SkiffError {
+  override name = 'StreamNotFoundError'
+  constructor(readonly stream: string) {
+    super(`stream ${stream} has no target in the resolver; add one with update() or on the control topic`)
+  }
+}
+
+/** A streaming-layer wait (control topic read, drain of an old topic, close) outlasted its bound. */
+export class StreamTimeoutError extends SkiffError {
+  override name = 'StreamTimeoutError'
+  constructor(
+    what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${what} within ${timeoutMs} ms`, { retriable: true })
+  }
+}
+
+/** The stream producer or consumer was closed. */
+export class StreamClosedError extends SkiffError {
+  override name = 'StreamClosedError'
+  constructor(what: string) {
+    super(`${what} is closed`)
+  }
+}

@@ -21,7 +21,15 @@ export {
   type DeadLetterReason,
   DLQ_HEADERS,
 } from './dead-letter.js'
-export { CommitMetadataTooLargeError, DeserializationError, HandlerFailedError } from './errors.js'
+export {
+  CommitMetadataTooLargeError,
+  DeserializationError,
+  HandlerFailedError,
+  StreamClosedError,
+  StreamNotFoundError,
+  StreamResolverError,
+  StreamTimeoutError,
+} from './errors.js'
 export { type GroupLag, type LagOptions, lag, type PartitionLag } from './lag.js'
 export { OffsetRanges } from './offset-ranges.js'
 export {
@@ -34,3 +42,14 @@ export {
   StreamProcessor,
   type StreamProcessorOptions,
 } from './processor.js'
+export {
+  type ControlTopicOptions,
+  publishStreamTarget,
+  type StreamChange,
+  type StreamLocation,
+  StreamResolver,
+  type StreamTarget,
+  sameTarget,
+} from './resolver.js'
+export { StreamConsumer, type StreamConsumerOptions, type StreamRecord } from './stream-consumer.js'
+export { StreamProducer, type StreamProducerOptions, type StreamSendResult } from './stream-producer.js'
