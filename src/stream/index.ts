@@ -44,6 +44,7 @@ export {
 } from './processor.js'
 export {
   type ControlTopicOptions,
+  parseStreamTarget,
   publishStreamTarget,
   type StreamChange,
   type StreamLocation,

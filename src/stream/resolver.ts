@@ -63,7 +63,8 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   })
 }
 
-function parseTarget(stream: string, raw: string): StreamTarget {
+/** Reads a control-topic value (JSON StreamTarget) for `stream`; StreamResolverError when it is not one. */
+export function parseStreamTarget(stream: string, raw: string): StreamTarget {
   let v: unknown
   try {
     v = JSON.parse(raw)
@@ -250,7 +251,7 @@ export class StreamResolver extends EventEmitter {
       return
     }
     try {
-      this.update(stream, parseTarget(stream, record.value.toString()))
+      this.update(stream, parseStreamTarget(stream, record.value.toString()))
     } catch (err) {
       if (this.listenerCount('error') > 0) this.emit('error', err)
     }

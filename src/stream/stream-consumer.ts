@@ -52,7 +52,6 @@ export interface StreamRecord {
  */
 export class StreamConsumer implements AsyncIterable<StreamRecord> {
   private readonly options: StreamConsumerOptions
-  private closed = false
   private readonly closeController = new AbortController()
   /** Mapping changes completed (old topic drained, new target opened). */
   switches = 0
@@ -63,7 +62,6 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
 
   /** Ends the iteration (the loop returns after committing what was finished). Idempotent. */
   close(): void {
-    this.closed = true
     this.closeController.abort(new StreamClosedError('the stream consumer'))
   }
 
@@ -183,7 +181,6 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
       await consumer.assign(
         partitions.map((partition) => ({ topic: target.topic, partition, offset: next.get(partition) })),
       )
-      if (this.closed) this.close()
       return { consumer, partitions, next }
     } finally {
       await admin.close()

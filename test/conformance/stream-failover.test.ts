@@ -41,10 +41,11 @@ describe(`logical streams with live failover between two clusters (Kafka ${testK
     const to: StreamTarget = { bootstrap: extra.bootstrap, topic: await topicOn(extra.bootstrap, 'failover-b') }
     const resolver = StreamResolver.fromMap({ orders: from })
     const producer = new StreamProducer({ resolver, producer: { lingerMs: 5 } })
+    const groupId = uniqueTopic('failover-group')
     const consumer = new StreamConsumer({
       resolver,
       stream: 'orders',
-      groupId: uniqueTopic('failover-group'),
+      groupId,
       drainGraceMs: 500,
     })
     const seen = new Uint8Array(total)
@@ -89,6 +90,16 @@ describe(`logical streams with live failover between two clusters (Kafka ${testK
     expect(consumer.switches).toBe(1)
     expect(perTarget.get(from.topic)).toBeGreaterThan(0)
     expect(perTarget.get(to.topic)).toBeGreaterThan(0)
+    // The old topic was committed to its end before the consumer moved on.
+    const oldAdmin = admins[0]!
+    const ends = await oldAdmin.listOffsets(
+      [0, 1, 2].map((partition) => ({ topic: from.topic, partition, spec: 'latest' as const })),
+    )
+    const committed = (await oldAdmin.listGroupOffsets(groupId)).filter((o) => o.topic === from.topic)
+    for (const e of ends) {
+      const c = committed.find((o) => o.partition === e.partition)
+      expect(Number((c as { offset: number | bigint }).offset)).toBe(Number((e as { offset: bigint }).offset))
+    }
   })
 
   test('a watching resolver hears of an update written to the compacted control topic', async () => {
