@@ -218,29 +218,44 @@ export class StreamResolver extends EventEmitter {
     })
     if (pending.size === 0) caughtUp()
     this.loop = (async () => {
-      for await (const record of consumer) {
-        if (this.closed) break
-        this.apply(record)
-        if (pending.has(record.partition) && record.offset + 1 >= ends.get(record.partition)!) {
-          pending.delete(record.partition)
-          if (pending.size === 0) caughtUp()
+      try {
+        for await (const record of consumer) {
+          if (this.closed) break
+          this.apply(record)
+          if (pending.has(record.partition) && record.offset + 1 >= ends.get(record.partition)!) {
+            pending.delete(record.partition)
+            if (pending.size === 0) caughtUp()
+          }
         }
+      } catch (err) {
+        // After start, a reader failure is reported rather than thrown: the last known mapping stays in use.
+        if (!this.closed && this.listenerCount('error') > 0) this.emit('error', err)
+        throw err
       }
     })()
-    const failed = this.loop.then(() => {
-      throw new StreamResolverError(options.topic, 'the control topic reader stopped before reaching the end')
-    })
-    const aborted = new Promise<never>((_, reject) => {
-      const fail = () =>
+    this.loop.catch(() => {})
+    let onAbort: (() => void) | undefined
+    const stoppedEarly = new Promise<never>((_, reject) => {
+      this.loop!.then(
+        () =>
+          reject(new StreamResolverError(options.topic, 'the control topic reader stopped before reaching the end')),
+        reject,
+      )
+      onAbort = () =>
         reject(
           options.signal?.aborted
             ? new AbortedError('watching the control topic')
             : new StreamTimeoutError(`control topic ${options.topic} not read to its end`, timeoutMs),
         )
-      if (signal.aborted) fail()
-      else signal.addEventListener('abort', fail, { once: true })
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
     })
-    await Promise.race([ready, failed, aborted])
+    stoppedEarly.catch(() => {})
+    try {
+      await Promise.race([ready, stoppedEarly])
+    } finally {
+      signal.removeEventListener('abort', onAbort!)
+    }
   }
 
   private apply(record: ConsumerRecord): void {

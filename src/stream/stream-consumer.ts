@@ -6,6 +6,12 @@ import { Consumer, type ConsumerOptions, type ConsumerRecord } from '../client/c
 import { StreamClosedError, StreamTimeoutError } from './errors.js'
 import { abortableSleep, type StreamChange, type StreamResolver, type StreamTarget, sameTarget } from './resolver.js'
 
+/** The promise, marked handled: a read left pending when the loop stops must not surface as an unhandled rejection. */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {})
+  return p
+}
+
 /** Options of a {@link StreamConsumer}. */
 export interface StreamConsumerOptions {
   resolver: StreamResolver
@@ -102,7 +108,7 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
         try {
           // Live reading until the mapping changes.
           for (;;) {
-            pending ??= inner.next()
+            pending ??= settled(inner.next())
             const r = await Promise.race([pending, changedPromise, stopped])
             if (r === 'stopped') return
             if (r === 'changed') break
@@ -122,7 +128,7 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
           })
           const behind = () => [...ends].some(([p, end]) => (session.next.get(p) ?? 0) < end)
           while (behind()) {
-            pending ??= inner.next()
+            pending ??= settled(inner.next())
             const r = await Promise.race([pending, drainStopped])
             if (r === 'stopped') {
               if (signal.aborted) return
