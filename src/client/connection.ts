@@ -7,7 +7,7 @@ import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js'
 import { SaslHandshake } from '../protocol/apis/sasl-handshake.js'
 import { ErrorCode, errorByCode } from '../protocol/error-codes.js'
 import { ProtocolError, UnsupportedVersionError } from '../protocol/errors.js'
-import { decodeResponse, encodeRequest } from '../protocol/frame.js'
+import { decodeResponse, encodeRequestChunks } from '../protocol/frame.js'
 import { KafkaError } from '../protocol/kafka-error.js'
 import { Reader } from '../protocol/reader.js'
 import { raceAbort } from './abort.js'
@@ -422,7 +422,7 @@ export class Connection extends EventEmitter {
       await this.waitTurn(this.waitingForGate, api, Date.now() + timeoutMs, timeoutMs, options.signal)
       this.assertOpen()
     }
-    const frame = encodeRequest(api, version, this.takeCorrelationId(), this.clientId, body)
+    const frame = encodeRequestChunks(api, version, this.takeCorrelationId(), this.clientId, body)
     await new Promise<void>((resolve, reject) => {
       this.write(frame, (err) =>
         err ? reject(new ConnectionError(`write failed: ${err.message}`, this.broker, err)) : resolve(),
@@ -473,13 +473,13 @@ export class Connection extends EventEmitter {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<Buffer> {
-    let frame: Buffer
+    let frame: Uint8Array[]
     let correlationId: number
     try {
       this.assertOpen()
       correlationId = this.takeCorrelationId()
       // A bad request body fails here without touching the connection.
-      frame = encodeRequest(api, version, correlationId, this.clientId, body)
+      frame = encodeRequestChunks(api, version, correlationId, this.clientId, body)
     } catch (err) {
       if (!this.closed) this.releaseSlot()
       return Promise.reject(err)
@@ -610,7 +610,8 @@ export class Connection extends EventEmitter {
     }
   }
 
-  private write(frame: Buffer, cb?: (err?: Error | null) => void): void {
+  /** Writes a frame's buffers; those written in the same tick go out together (cork → one writev). */
+  private write(frame: readonly Uint8Array[], cb?: (err?: Error | null) => void): void {
     if (!this.corked) {
       this.corked = true
       this.socket.cork()
@@ -619,7 +620,9 @@ export class Connection extends EventEmitter {
         this.socket.uncork()
       })
     }
-    this.socket.write(frame, cb)
+    const last = frame.length - 1
+    for (let i = 0; i < last; i++) this.socket.write(frame[i]!)
+    this.socket.write(frame[last]!, cb)
   }
 
   private onData(chunk: Buffer): void {

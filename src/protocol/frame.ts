@@ -48,6 +48,34 @@ export function encodeRequest<A extends Api>(
   return frame
 }
 
+/**
+ * The same frame as `encodeRequest`, as a list of buffers to write in order (one writev): large byte fields (record
+ * batches) are not copied into the frame but referenced, so they must not change until written. The size prefix is
+ * in the first buffer.
+ */
+export function encodeRequestChunks<A extends Api>(
+  api: A,
+  version: number,
+  correlationId: number,
+  clientId: string | null,
+  body: RequestOf<A>,
+): Uint8Array[] {
+  const w = new Writer()
+  w.version = version
+  w.flexible = false
+  w.startChunks()
+  w.reserve(4)
+  w.int16(api.key).int16(version).int32(correlationId).nullableString(clientId)
+  w.flexible = api.isFlexible(version)
+  if (w.flexible) w.taggedFields()
+  api.request.write(w, body, api.name)
+  const size = w.pos - 4 + w.external
+  const chunks = w.takeChunks()
+  const first = chunks[0]!
+  Buffer.from(first.buffer, first.byteOffset, first.length).writeInt32BE(size, 0)
+  return chunks
+}
+
 /** Reads the correlation id at the start of a response frame (size prefix already removed). */
 export function peekCorrelationId(frame: Buffer): number {
   if (frame.length < 4) throw new ProtocolError(`response frame of ${frame.length} bytes has no correlation id`)

@@ -1,6 +1,8 @@
 import { uuidToBytes } from './uuid.js'
 
 const INITIAL_CAPACITY = 256
+/** Byte fields at least this long are not copied in chunked mode (see `chunks`). */
+const EXTERNAL_BYTES_MIN = 16 * 1024
 
 /**
  * A growable big-endian buffer for Kafka protocol messages.
@@ -13,6 +15,14 @@ export class Writer {
   pos = 0
   flexible = false
   version = 0
+  /**
+   * Chunked mode (null: off). Large byte fields — a Produce request's record batches — are then not copied into
+   * `buf`: the bytes before them are cut off as one chunk and the field's own buffer becomes the next, so the frame
+   * goes to the socket as a list of buffers (one writev) and a 1 MiB batch is never copied or grown into a request
+   * buffer. The caller must not change those buffers until they are written.
+   */
+  private chunkList: Uint8Array[] | null = null
+  private chunkStart = 0
 
   constructor(capacity = INITIAL_CAPACITY) {
     this.buf = Buffer.allocUnsafe(capacity)
@@ -158,8 +168,33 @@ export class Writer {
 
   bytes(v: Uint8Array): this {
     this.length(v.length, true)
+    if (this.chunkList !== null && v.length >= EXTERNAL_BYTES_MIN) {
+      // Earlier chunks stay valid when `reserve` moves to a bigger buffer: the old one is never written again.
+      this.chunkList.push(this.buf.subarray(this.chunkStart, this.pos), v)
+      this.chunkStart = this.pos
+      this.external += v.length
+      return this
+    }
     this.raw(v)
     return this
+  }
+
+  /** Bytes in external chunks (chunked mode), not counted in `pos`. */
+  external = 0
+
+  /** Starts chunked mode at the current position (see `chunkList`). */
+  startChunks(): void {
+    this.chunkList = []
+    this.chunkStart = this.pos
+    this.external = 0
+  }
+
+  /** Ends chunked mode: the bytes written since `startChunks`, in order, external byte fields as they were given. */
+  takeChunks(): Uint8Array[] {
+    const list = this.chunkList ?? []
+    if (this.pos > this.chunkStart || list.length === 0) list.push(this.buf.subarray(this.chunkStart, this.pos))
+    this.chunkList = null
+    return list
   }
 
   nullableBytes(v: Uint8Array | null | undefined): this {

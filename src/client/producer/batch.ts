@@ -166,6 +166,11 @@ export class ProducerBatch {
       this.stampedEpoch !== this.producerEpoch ||
       this.stampedId !== this.producerId
     ) {
+      // Requests reference the batch rather than copy it (see Writer's chunked mode), and an earlier send of it may
+      // still be queued on a socket: a retry with new producer fields stamps a copy (retries are rare).
+      const copy = Buffer.from(b)
+      if (this.encoded === b) this.encoded = copy
+      b = copy
       b.writeBigInt64BE(this.producerId, 43)
       b.writeInt16BE(this.producerEpoch, 51)
       b.writeInt32BE(this.baseSequence, 53)

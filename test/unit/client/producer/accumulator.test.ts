@@ -179,7 +179,7 @@ describe('the accumulator', () => {
 })
 
 describe('the batch encoding', () => {
-  test('is done once; a new epoch or sequence rewrites the producer fields and the CRC in place', () => {
+  test('is done once; a new epoch or sequence stamps the producer fields and the CRC on a copy, leaving what an earlier request references intact', () => {
     const acc = accumulator()
     const t = acc.topic('t')
     for (let i = 0; i < 3; i++) acc.append(t, 0, rec(`v${i}`, `k${i}`), undefined, 0, 1, NOW)
@@ -190,10 +190,13 @@ describe('the batch encoding', () => {
     expect([a.producerId, a.producerEpoch, a.baseSequence, a.crcMatches()]).toEqual([77n, 3, 10, true])
     b.setProducerState(77n, 4, 0)
     const second = b.encode() as Buffer
-    expect(second).toBe(first)
+    expect(second).not.toBe(first)
+    expect(b.encode()).toBe(second)
     const c = new RecordBatch(second)
     expect([c.producerId, c.producerEpoch, c.baseSequence, c.crcMatches()]).toEqual([77n, 4, 0, true])
     expect(c.records().map((r) => r.key?.toString())).toEqual(['k0', 'k1', 'k2'])
+    const untouched = new RecordBatch(first)
+    expect([untouched.producerEpoch, untouched.baseSequence, untouched.crcMatches()]).toEqual([3, 10, true])
   })
 
   test('a batch refused as too large splits in two halves keeping records, callbacks, charge and sequences', async () => {
