@@ -263,3 +263,14 @@ export function uvarintSize(v: number): number {
 export function varintSize(v: number): number {
   return uvarintSize(v >= 0 ? v * 2 : -v * 2 - 1)
 }
+
+/** Bytes a zig-zag varlong of `v` (within ±2^53) takes. */
+export function varlongSize(v: number): number {
+  let u = v >= 0 ? v * 2 : -v * 2 - 1
+  let n = 1
+  while (u >= 128) {
+    u = Math.floor(u / 128)
+    n++
+  }
+  return n
+}

@@ -1,4 +1,5 @@
 import type { RecordInput } from '../../protocol/records/index.js'
+import { varintSize, varlongSize } from '../../protocol/writer.js'
 
 /** Bytes as the producer accepts them: strings are encoded as UTF-8. */
 export type Bytes = string | Buffer | Uint8Array
@@ -45,24 +46,6 @@ export interface QueuedRecord extends RecordInput {
   timestamp: number
   /** Bytes of key, value and headers with their length prefixes: the record's size less attributes and deltas. */
   fixedBytes: number
-}
-
-function uvarintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5
-}
-
-function varintSize(v: number): number {
-  return uvarintSize(v >= 0 ? v * 2 : -v * 2 - 1)
-}
-
-function varlongSize(v: number): number {
-  let u = v >= 0 ? v * 2 : -v * 2 - 1
-  let n = 1
-  while (u >= 128) {
-    u = Math.floor(u / 128)
-    n++
-  }
-  return n
 }
 
 function toBytes(v: Bytes | null | undefined, what: string): Uint8Array | null {

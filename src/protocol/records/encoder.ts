@@ -1,3 +1,4 @@
+import { varintSize, varlongSize } from '../writer.js'
 import { crc32c } from './crc32c.js'
 import { Attributes, BATCH_HEADER_BYTES } from './record-batch.js'
 
@@ -33,24 +34,6 @@ export interface RecordBatchInput {
 }
 
 const EMPTY_HEADERS: NonNullable<RecordInput['headers']> = []
-
-function uvarintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5
-}
-/** Size of a zig-zag varint of a 32-bit value. */
-function varintSize(v: number): number {
-  return uvarintSize(v >= 0 ? v * 2 : -v * 2 - 1)
-}
-/** Size of a zig-zag varlong of a value within ±2^53. */
-function varlongSize(v: number): number {
-  let u = v >= 0 ? v * 2 : -v * 2 - 1
-  let n = 1
-  while (u >= 128) {
-    u = Math.floor(u / 128)
-    n++
-  }
-  return n
-}
 
 function writeUvarint(buf: Buffer, pos: number, v: number): number {
   while (v >= 0x80) {
