@@ -9,10 +9,13 @@ import { SkiffError } from '../errors.js'
  * encoding is ASCII: `sk1:` followed by base64url (no padding) of
  *
  * ```
- * flags       1 byte: bits 0-1 layout (0 runs, 1 bitset), bit 2 deflate-raw, bit 3 timestamp present
+ * flags       1 byte: bits 0-1 layout (0 runs, 1 bitset), bit 2 deflate-raw, bit 3 timestamp present,
+ *             bit 4 live start present
  * body        (deflate-raw compressed when bit 2 is set)
  *   base      uvarint: the committed offset these ranges belong to (checked on decode: stale metadata is ignored)
  *   timestamp uvarint, when bit 3 is set: ms since the epoch of the oldest unfinished record
+ *   live      uvarint, when bit 4 is set: live start − base (≥ 1): where a live cursor started reading while a
+ *             backfill cursor works up from the base (one partition read from two positions at once)
  *   runs:     uvarint n, then n × (uvarint gap − 1, uvarint length − 1), each gap counted from the previous end
  *             (from the base for the first range; the base itself is never done, so every gap is ≥ 1)
  *   bitset:   uvarint bits, then ⌈bits / 8⌉ bytes; bit i (least significant first) set = offset base + 1 + i done
@@ -43,6 +46,11 @@ export interface CommitState {
   ranges: ReadonlyArray<readonly [number, number]>
   /** Timestamp (ms since the epoch) of the oldest unfinished record, when there is one and it is known. */
   oldestUnfinishedTimestamp?: number
+  /**
+   * Where a live cursor started while a backfill cursor catches up from `offset` (above `offset`): the backfill
+   * covers `[offset, liveStart)`, the live cursor everything from `liveStart` on.
+   */
+  liveStart?: number
 }
 
 export interface EncodeOptions {
@@ -68,7 +76,7 @@ export interface DecodeLimits {
 
 /** Decoded metadata: ranges when it is this layer's and belongs to the committed offset; otherwise a plain offset. */
 export type DecodedCommitMetadata =
-  | { kind: 'ranges'; ranges: Array<[number, number]>; oldestUnfinishedTimestamp?: number }
+  | { kind: 'ranges'; ranges: Array<[number, number]>; oldestUnfinishedTimestamp?: number; liveStart?: number }
   | {
       kind: 'plain'
       /**
@@ -92,7 +100,8 @@ const LAYOUT_RUNS = 0
 const LAYOUT_BITSET = 1
 const FLAG_DEFLATE = 4
 const FLAG_TIMESTAMP = 8
-const KNOWN_FLAGS = 0b1111
+const FLAG_LIVE_START = 16
+const KNOWN_FLAGS = 0b11111
 const MAX_VARINT_BYTES = 8
 /** Deflate does not pay for itself on bodies this small. */
 const COMPRESS_FROM_BYTES = 48
@@ -120,6 +129,7 @@ export function uvarintSize(v: number): number {
 export function runsEncodedChars(state: CommitState): number {
   let bytes = 1 + uvarintSize(state.offset) + uvarintSize(state.ranges.length)
   if (hasTimestamp(state)) bytes += uvarintSize(state.oldestUnfinishedTimestamp!)
+  if (state.liveStart !== undefined) bytes += uvarintSize(state.liveStart - state.offset)
   let prev = state.offset
   for (const [start, end] of state.ranges) {
     bytes += uvarintSize(start - prev - 1) + uvarintSize(end - start - 1)
@@ -141,6 +151,7 @@ export function encodeCommitMetadata(state: CommitState, options: EncodeOptions 
   const head = new ByteWriter()
   head.uvarint(state.offset)
   if (ts) head.uvarint(state.oldestUnfinishedTimestamp!)
+  if (state.liveStart !== undefined) head.uvarint(state.liveStart - state.offset)
 
   const candidates: Array<{ layout: number; body: Buffer }> = [{ layout: LAYOUT_RUNS, body: runsBody(head, state) }]
   const span = state.ranges.length > 0 ? state.ranges[state.ranges.length - 1]![1] - state.offset - 1 : 0
@@ -161,7 +172,7 @@ export function encodeCommitMetadata(state: CommitState, options: EncodeOptions 
   const chars = encodedChars(1 + best.body.length)
   if (chars > maxChars) return { fits: false, chars, maxChars }
   const out = Buffer.allocUnsafe(1 + best.body.length)
-  out[0] = best.layout | (ts ? FLAG_TIMESTAMP : 0)
+  out[0] = best.layout | (ts ? FLAG_TIMESTAMP : 0) | (state.liveStart !== undefined ? FLAG_LIVE_START : 0)
   best.body.copy(out, 1)
   return {
     fits: true,
@@ -189,9 +200,11 @@ export function decodeCommitMetadata(
   try {
     const decoded = parseCommitMetadata(metadata, limits)
     if (decoded.offset !== committedOffset) return { kind: 'plain', reason: 'stale' }
-    return decoded.oldestUnfinishedTimestamp === undefined
-      ? { kind: 'ranges', ranges: decoded.ranges }
-      : { kind: 'ranges', ranges: decoded.ranges, oldestUnfinishedTimestamp: decoded.oldestUnfinishedTimestamp }
+    const out: DecodedCommitMetadata = { kind: 'ranges', ranges: decoded.ranges }
+    if (decoded.oldestUnfinishedTimestamp !== undefined)
+      out.oldestUnfinishedTimestamp = decoded.oldestUnfinishedTimestamp
+    if (decoded.liveStart !== undefined) out.liveStart = decoded.liveStart
+    return out
   } catch (err) {
     if (err instanceof CommitMetadataError) return { kind: 'plain', reason: 'invalid', error: err }
     throw err
@@ -227,6 +240,12 @@ export function parseCommitMetadata(
   const r = new ByteReader(body)
   const offset = r.uvarint('base')
   const oldestUnfinishedTimestamp = flags & FLAG_TIMESTAMP ? r.uvarint('timestamp') : undefined
+  let liveStart: number | undefined
+  if (flags & FLAG_LIVE_START) {
+    const delta = r.uvarint('live start')
+    if (delta < 1) throw new CommitMetadataError('live start at or below the base')
+    liveStart = safeAdd(offset, delta)
+  }
   const ranges: Array<[number, number]> = []
   if ((flags & 3) === LAYOUT_RUNS) {
     const n = r.uvarint('range count')
@@ -269,7 +288,10 @@ export function parseCommitMetadata(
     }
   }
   if (r.left !== 0) throw new CommitMetadataError(`${r.left} bytes after the ranges`)
-  return oldestUnfinishedTimestamp === undefined ? { offset, ranges } : { offset, ranges, oldestUnfinishedTimestamp }
+  const state: CommitState & { ranges: Array<[number, number]> } = { offset, ranges }
+  if (oldestUnfinishedTimestamp !== undefined) state.oldestUnfinishedTimestamp = oldestUnfinishedTimestamp
+  if (liveStart !== undefined) state.liveStart = liveStart
+  return state
 }
 
 function hasTimestamp(state: CommitState): boolean {
@@ -281,6 +303,9 @@ function checkState(state: CommitState): void {
   if (!Number.isSafeInteger(state.offset) || state.offset < 0) throw new RangeError(`bad offset ${state.offset}`)
   const t = state.oldestUnfinishedTimestamp
   if (t !== undefined && !Number.isSafeInteger(t)) throw new RangeError(`bad timestamp ${t}`)
+  const live = state.liveStart
+  if (live !== undefined && (!Number.isSafeInteger(live) || live <= state.offset))
+    throw new RangeError(`live start must be above the offset: ${live}`)
   let prev = state.offset
   for (const [start, end] of state.ranges) {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start <= prev || end <= start)

@@ -1,5 +1,7 @@
 // The streaming layer: built on the client's public API only (the consumer, the admin client); nothing below
 // imports it.
+
+export type { BackfillOptions } from './backfill.js'
 export {
   COMMIT_METADATA_PREFIX,
   CommitMetadataError,
@@ -31,6 +33,7 @@ export {
   StreamTimeoutError,
 } from './errors.js'
 export { type GroupLag, type LagOptions, lag, type PartitionLag } from './lag.js'
+export { type LaneName, LaneProducer, laneOf, type StreamLanes, streamLanes } from './lanes.js'
 export { OffsetRanges } from './offset-ranges.js'
 export {
   type HandlerContext,
@@ -52,5 +55,6 @@ export {
   type StreamTarget,
   sameTarget,
 } from './resolver.js'
+export type { Priority, PriorityOptions } from './scheduler.js'
 export { StreamConsumer, type StreamConsumerOptions, type StreamRecord } from './stream-consumer.js'
 export { StreamProducer, type StreamProducerOptions, type StreamSendResult } from './stream-producer.js'

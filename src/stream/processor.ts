@@ -10,6 +10,7 @@ import {
 } from '../client/consumer/index.js'
 import { AbortedError, ConfigError } from '../client/errors.js'
 import { Producer } from '../client/producer/index.js'
+import { type BackfillOptions, BackfillReader } from './backfill.js'
 import {
   DEFAULT_METADATA_MAX_CHARS,
   decodeCommitMetadata,
@@ -26,7 +27,9 @@ import {
   recordCopy,
 } from './dead-letter.js'
 import { CommitMetadataTooLargeError, DeserializationError, HandlerFailedError } from './errors.js'
+import type { StreamLanes } from './lanes.js'
 import { OffsetRanges } from './offset-ranges.js'
+import { LazyQueue, type Priority, type PriorityOptions, PriorityScheduler, resolvePriority } from './scheduler.js'
 
 /** What a handler is told besides the record. */
 export interface HandlerContext {
@@ -60,8 +63,18 @@ export interface StreamProcessorOptions {
    * after the processor's work).
    */
   consumer: ConsumerOptions
-  /** Topics to subscribe to. */
-  topics: string[] | RegExp
+  /** Topics to subscribe to. Default, with `lanes`: the realtime and batch lanes. */
+  topics?: string[] | RegExp
+  /**
+   * Reads a stream's lanes (see `streamLanes()`): the realtime lane's records first, the batch lane's with the
+   * capacity left spare (see `priority`), and — unless `deadLetter.topic` says otherwise — what cannot be handled
+   * goes to the dlq lane.
+   */
+  lanes?: StreamLanes
+  /** How handler slots and buffer are shared between realtime and batch work (batch lane, backfill cursors). */
+  priority?: PriorityOptions
+  /** Splits partitions with a large backlog into a live cursor at the head and a backfill cursor behind it. */
+  backfill?: BackfillOptions
   handler: RecordHandler
   /** Most handler runs at once, across partitions. Default 16. */
   concurrency?: number
@@ -150,6 +163,10 @@ export interface ProcessorStats {
   buffered: number
   /** Partitions currently held back because of their metadata size. */
   metadataPressure: number
+  /** Partitions read from two positions at the moment (a backfill cursor behind the live one). */
+  backfilling: number
+  /** Records running, by priority. */
+  running: { realtime: number; batch: number }
 }
 
 type TaskStatus = 'queued' | 'ready' | 'running' | 'done' | 'dropped'
@@ -159,7 +176,8 @@ interface Task {
   /** Offsets from here up to the record's are settled with it (offsets the consumer never delivered: markers, gaps). */
   gapStart: number
   part: PartitionState
-  lane: Lane | undefined
+  feed: Feed
+  order: OrderQueue | undefined
   status: TaskStatus
   /** Set for a batch that could not be opened: the task writes its dead-letter copy; `record` stands in for it. */
   batch: (SkippedBatch & { raw: Buffer }) | undefined
@@ -167,38 +185,38 @@ interface Task {
   end: number
 }
 
-interface Lane {
+/** Records that must run one at a time, in order (a partition's under `partition` ordering, a key's under `key`). */
+interface OrderQueue {
   key: string | null
   queue: Task[]
   /** Its head is ready or running. */
   busy: boolean
 }
 
-/** A FIFO with O(1) shift; tasks that left the ready state are skipped lazily. */
-class TaskQueue {
-  private items: Task[] = []
-  private head = 0
-
-  push(t: Task): void {
-    this.items.push(t)
-  }
-
-  shift(): Task | undefined {
-    while (this.head < this.items.length) {
-      const t = this.items[this.head++]!
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items = this.items.slice(this.head)
-        this.head = 0
-      }
-      if (t.status === 'ready') return t
-    }
-    return undefined
-  }
-
-  clear(): void {
-    this.items = []
-    this.head = 0
-  }
+/**
+ * One reader's records of a partition: the group consumer's (`live`), or a backfill cursor's working up to where the
+ * live one started. Ordering holds within a feed.
+ */
+interface Feed {
+  part: PartitionState
+  cursor: 'live' | 'backfill'
+  priority: Priority
+  /** The offset after the last record received. */
+  nextExpected: number
+  /** Backfill: the live cursor's start, where it stops. Live: Infinity. */
+  until: number
+  /** Received, not done, by offset (insertion order = offset order): the first is the feed's oldest unfinished. */
+  pending: Map<number, Task>
+  ready: LazyQueue<Task>
+  readyCount: number
+  keyQueues: Map<string | null, OrderQueue>
+  partitionQueue: OrderQueue
+  /** Holds `maxBufferedPerPartition` records. */
+  full: boolean
+  /** Fetching it is paused (full, or batch work over its share of the buffer). */
+  paused: boolean
+  /** A backfill dropped while records of it ran: their completions no longer count. */
+  detached: boolean
 }
 
 interface PartitionState {
@@ -208,22 +226,17 @@ interface PartitionState {
   /** False once revoked, lost or closed: nothing more is taken in or started. */
   open: boolean
   /** False once forgotten (after a revoke's commit, a loss, the close): completions no longer count. */
-  live: boolean
+  tracked: boolean
   /** Known once the committed offset and metadata are read (or, with nothing committed, at the first record). */
   ranges: OffsetRanges | undefined
   loaded: boolean
   /** Records that arrived before the committed metadata was read. */
   incoming: ConsumerRecord[]
-  /** The offset after the last record received. */
-  nextExpected: number
-  /** Received, not done, by offset (insertion order = offset order): the first is the oldest unfinished. */
-  pending: Map<number, Task>
-  ready: TaskQueue
-  readyCount: number
-  lanes: Map<string | null, Lane>
-  partitionLane: Lane
+  main: Feed
+  backfill: Feed | undefined
+  /** Where the live cursor started while a backfill works below it; kept in the metadata until the base passes it. */
+  liveStart: number | undefined
   inFlight: number
-  paused: boolean
   pressured: boolean
   /** Metadata size cache, by `ranges.version`. */
   sizeVersion: number
@@ -287,13 +300,25 @@ export class StreamProcessor extends EventEmitter {
   private readonly badBatches = new WeakMap<ConsumerRecord, SkippedBatch & { raw: Buffer }>()
 
   private readonly states = new Map<string, PartitionState>()
-  /** Partitions with a task that may start, in turn order. */
-  private readonly readyParts = new Set<PartitionState>()
+  /** Feeds with a task that may start, by priority, in turn order. */
+  private readonly scheduler: PriorityScheduler<Feed>
+  private readonly batchTopics: Set<string>
+  private readonly batchBuffer: number
+  private readonly backfillMinLag: number | undefined
+  private readonly consumerOptions: ConsumerOptions
+  /** The second reader of partitions split into a backfill and a live cursor (made at the first split). */
+  private backfillReader: BackfillReader | undefined
+  private backfillTimer: NodeJS.Timeout | undefined
   private readonly toLoad = new Set<PartitionState>()
   private loadScheduled = false
   private inFlight = 0
+  /** Records held: taken from a consumer and not yet done (or let go). */
   private buffered = 0
-  private roomWaiter: (() => void) | undefined
+  /** Of those, batch-priority records (batch lane, backfill). */
+  private bufferedBatch = 0
+  /** Batch feeds are paused because batch work holds its whole share of the buffer. */
+  private batchHeld = false
+  private roomWaiters: Array<() => void> = []
   private allIdle: (() => void) | undefined
   private commitChain: Promise<unknown> = Promise.resolve()
   private commitTimer: NodeJS.Timeout | undefined
@@ -338,24 +363,47 @@ export class StreamProcessor extends EventEmitter {
     this.failurePolicy = policy
     this.compress = options.compressMetadata ?? true
     this.handler = options.handler
-    this.topics = options.topics
+    const lanes = options.lanes
+    const topics = options.topics ?? (lanes ? [lanes.realtime, lanes.batch] : undefined)
+    if (!topics) throw new ConfigError('topics (or lanes) are required')
+    this.topics = topics
+    this.batchTopics = new Set(lanes ? [lanes.batch] : [])
+    const priority = resolvePriority(
+      options.priority,
+      this.concurrency,
+      this.maxBuffered,
+      (message) => new ConfigError(message),
+    )
+    this.scheduler = new PriorityScheduler(priority)
+    this.batchBuffer = priority.batchBuffer
+    if (options.backfill !== undefined) {
+      const minLag = options.backfill?.minLag
+      if (!Number.isSafeInteger(minLag) || minLag < 1)
+        throw new ConfigError(`backfill.minLag must be a positive integer, got ${minLag}`)
+      this.backfillMinLag = minLag
+    }
     this.groupId = c.groupId
     this.userHooks = { onAssigned: c.onAssigned, onRevoked: c.onRevoked, onLost: c.onLost }
     this.deserialize = options.deserialize
-    this.deadLetter = options.deadLetter
-    this.consumer = new Consumer({
+    this.deadLetter = lanes
+      ? { ...options.deadLetter, topic: options.deadLetter?.topic ?? lanes.dlq }
+      : options.deadLetter
+    this.consumerOptions = {
       ...c,
       autoCommit: false,
-      ...(options.deadLetter ? { badBatchPolicy: 'skip' as const } : {}),
+      ...(this.deadLetter ? { badBatchPolicy: 'skip' as const } : {}),
+    }
+    this.consumer = new Consumer({
+      ...this.consumerOptions,
       onAssigned: (tps) => this.onAssigned(tps),
       onRevoked: (tps) => this.onRevoked(tps),
       onLost: (tps) => this.onLost(tps),
     })
     this.consumer.on('error', (err: unknown) => this.report(err))
     this.admin = new Admin({ cluster: this.consumer.cluster })
-    if (options.deadLetter) {
-      this.dlqProducer = new Producer(options.deadLetter.producer ?? { cluster: this.consumer.cluster })
-      this.consumer.on('skipped', (b: SkippedBatch) => this.acceptBadBatch(b))
+    if (this.deadLetter) {
+      this.dlqProducer = new Producer(this.deadLetter.producer ?? { cluster: this.consumer.cluster })
+      this.consumer.on('skipped', (b: SkippedBatch) => this.acceptBadBatch(b, 'live'))
     }
   }
 
@@ -412,7 +460,16 @@ export class StreamProcessor extends EventEmitter {
   stats(): ProcessorStats {
     let pressure = 0
     for (const s of this.states.values()) if (s.pressured) pressure++
-    return { ...this.counters, inFlight: this.inFlight, buffered: this.buffered, metadataPressure: pressure }
+    let backfilling = 0
+    for (const s of this.states.values()) if (s.backfill) backfilling++
+    return {
+      ...this.counters,
+      inFlight: this.inFlight,
+      buffered: this.buffered,
+      metadataPressure: pressure,
+      backfilling,
+      running: { ...this.scheduler.running },
+    }
   }
 
   // --- intake ----------------------------------------------------------------------------------------------------
@@ -420,16 +477,21 @@ export class StreamProcessor extends EventEmitter {
   private async loop(): Promise<void> {
     const batches = this.consumer.batches()[Symbol.asyncIterator]()
     while (!this.stopping) {
-      if (this.buffered >= this.maxBuffered) {
-        await new Promise<void>((resolve) => {
-          this.roomWaiter = resolve
-        })
+      const wait = this.room()
+      if (wait) {
+        await wait
         continue
       }
       const next = await batches.next()
       if (next.done) break
       this.accept(next.value)
     }
+  }
+
+  /** Undefined when there is room for more records; else resolves once there is (or when stopping). */
+  private room(): Promise<void> | undefined {
+    if (this.buffered < this.maxBuffered || this.stopping) return undefined
+    return new Promise<void>((resolve) => this.roomWaiters.push(resolve))
   }
 
   private accept(batch: MessageBatch): void {
@@ -445,119 +507,175 @@ export class StreamProcessor extends EventEmitter {
     if (!s.loaded) {
       for (const m of batch.messages) s.incoming.push(m)
       this.buffered += batch.messages.length
-      this.checkBuffer(s)
+      this.checkBuffer(s.main)
       return
     }
-    for (const m of batch.messages) this.receive(s, m)
-    this.checkBuffer(s)
-    this.touch(s)
+    for (const m of batch.messages) this.receive(s.main, m)
+    this.afterReceive(s.main)
+  }
+
+  /** Records of the backfill reader. */
+  private acceptBackfill(batch: MessageBatch): void {
+    const s = this.states.get(tpKey(batch.topic, batch.partition))
+    const f = s?.backfill
+    if (this.stopping || !s?.open || !f) return
+    for (const m of batch.messages) this.receive(f, m)
+    this.afterReceive(f)
+    this.checkBackfillEnd(f)
+  }
+
+  private afterReceive(f: Feed): void {
+    this.checkBuffer(f)
+    this.checkBatchHold()
+    this.touchPart(f.part)
     this.pump()
   }
 
-  private receive(s: PartitionState, record: ConsumerRecord): void {
+  private receive(f: Feed, record: ConsumerRecord): void {
+    const s = f.part
     const batch = this.badBatches.get(record)
-    if (batch && s.ranges && record.offset < s.nextExpected) {
+    if (batch && s.ranges && record.offset < f.nextExpected) {
       // Records of the batch decoded before it failed were delivered already: the copy settles the rest.
-      if (s.nextExpected > batch.lastOffset) return
-      record.offset = s.nextExpected
+      if (f.nextExpected > batch.lastOffset) return
+      record.offset = f.nextExpected
     }
-    if (!s.ranges || record.offset < s.nextExpected) {
-      if (s.pending.has(record.offset)) return
+    if (f.cursor === 'backfill') {
+      // The backfill reads up to the live cursor's start, and never moves back.
+      if (record.offset >= f.until || record.offset < f.nextExpected) return
+    } else if (!s.ranges || record.offset < f.nextExpected) {
+      if (f.pending.has(record.offset)) return
+      // Below the live start while a backfill works there: that reader's part (a record fetched before the split).
+      if (s.backfill && record.offset < s.backfill.until) return
       // The first record, or the position moved back (a reset to an earlier offset, a truncated log): what is known
       // done above it no longer describes these records.
       if (!s.ranges || record.offset < s.ranges.base || s.ranges.isDone(record.offset)) {
+        this.stopBackfill(s)
         s.ranges = new OffsetRanges(record.offset)
       }
-      s.nextExpected = record.offset
+      f.nextExpected = record.offset
     }
-    const gapStart = s.nextExpected
-    const end = batch ? batch.lastOffset + 1 : record.offset + 1
-    s.nextExpected = end
-    if (s.ranges.isDone(record.offset)) {
-      s.ranges.markDone(gapStart, end)
+    const ranges = s.ranges!
+    const gapStart = f.nextExpected
+    const end = Math.min(batch ? batch.lastOffset + 1 : record.offset + 1, f.until)
+    f.nextExpected = end
+    if (ranges.isDone(record.offset)) {
+      ranges.markDone(gapStart, end)
       this.counters.skippedDone++
       return
     }
-    const task: Task = { record, gapStart, part: s, lane: undefined, status: 'queued', batch, end }
-    s.pending.set(record.offset, task)
+    const task: Task = { record, gapStart, part: s, feed: f, order: undefined, status: 'queued', batch, end }
+    f.pending.set(record.offset, task)
     this.buffered++
+    if (f.priority === 'batch') this.bufferedBatch++
     // A batch's copy waits for nothing: what follows it in the partition is not held back.
     if (this.ordering === 'unordered' || batch) {
       this.makeReady(task)
       return
     }
-    let lane: Lane
-    if (this.ordering === 'partition') lane = s.partitionLane
+    let order: OrderQueue
+    if (this.ordering === 'partition') order = f.partitionQueue
     else {
       const k = record.key === null ? null : record.key.toString('latin1')
       if (k === null) {
         this.makeReady(task)
         return
       }
-      lane = s.lanes.get(k) ?? { key: k, queue: [], busy: false }
-      s.lanes.set(k, lane)
+      order = f.keyQueues.get(k) ?? { key: k, queue: [], busy: false }
+      f.keyQueues.set(k, order)
     }
-    task.lane = lane
-    if (lane.busy) lane.queue.push(task)
+    task.order = order
+    if (order.busy) order.queue.push(task)
     else {
-      lane.busy = true
+      order.busy = true
       this.makeReady(task)
     }
   }
 
   private makeReady(task: Task): void {
     task.status = 'ready'
-    task.part.ready.push(task)
-    task.part.readyCount++
+    task.feed.ready.push(task)
+    task.feed.readyCount++
   }
 
-  /** Pauses fetching a partition holding too many records (resumed at half). */
-  private checkBuffer(s: PartitionState): void {
-    const held = s.pending.size + s.incoming.length
-    if (!s.paused && held >= this.maxBufferedPerPartition) {
-      s.paused = true
-      this.safely(() => this.consumer.pause([{ topic: s.topic, partition: s.partition }]))
-      this.emitBackpressure(s, 'buffer', true)
-    } else if (s.paused && held <= this.maxBufferedPerPartition / 2) {
-      s.paused = false
-      if (s.live) this.safely(() => this.consumer.resume([{ topic: s.topic, partition: s.partition }]))
-      this.emitBackpressure(s, 'buffer', false)
+  /** A task no longer held (done, or let go). */
+  private unhold(task: Task): void {
+    this.buffered--
+    if (task.feed.priority === 'batch') this.bufferedBatch--
+  }
+
+  /** Marks a feed full at `maxBufferedPerPartition` records held (no longer at half). */
+  private checkBuffer(f: Feed): void {
+    const held = f.pending.size + (f.cursor === 'live' ? f.part.incoming.length : 0)
+    if (!f.full && held >= this.maxBufferedPerPartition) {
+      f.full = true
+      this.emitBackpressure(f.part, 'buffer', true)
+    } else if (f.full && held <= this.maxBufferedPerPartition / 2) {
+      f.full = false
+      this.emitBackpressure(f.part, 'buffer', false)
     }
+    this.syncPause(f)
+  }
+
+  /** Batch work holding its share of the buffer pauses every batch feed (resumed at half). */
+  private checkBatchHold(): void {
+    const held = this.bufferedBatch >= this.batchBuffer
+    const released = this.bufferedBatch <= this.batchBuffer / 2
+    if (this.batchHeld ? !released : !held) return
+    this.batchHeld = !this.batchHeld
+    for (const s of this.states.values()) {
+      if (s.main.priority === 'batch') this.syncPause(s.main)
+      if (s.backfill) this.syncPause(s.backfill)
+    }
+  }
+
+  /** Pauses or resumes fetching a feed's partition on its reader, to match what holds it back. */
+  private syncPause(f: Feed): void {
+    const want = f.part.tracked && (f.full || (f.priority === 'batch' && this.batchHeld))
+    if (want === f.paused) return
+    f.paused = want
+    const tp = [{ topic: f.part.topic, partition: f.part.partition }]
+    const reader = f.cursor === 'live' ? this.consumer : this.backfillReader?.consumer
+    this.safely(() => (want ? reader?.pause(tp) : reader?.resume(tp)))
   }
 
   // --- dispatch --------------------------------------------------------------------------------------------------
 
-  private touch(s: PartitionState): void {
-    if (s.open && s.readyCount > 0) this.readyParts.add(s)
+  private touch(f: Feed | undefined): void {
+    if (f?.part.open && f.readyCount > 0) this.scheduler.add(f, f.priority)
   }
 
-  /** Starts tasks while there is capacity, partitions taking turns. */
+  private touchPart(s: PartitionState): void {
+    this.touch(s.main)
+    this.touch(s.backfill)
+  }
+
+  /** Starts tasks while there is capacity: realtime first, batch with the weighted spare (see scheduler.ts). */
   private pump(): void {
     while (this.inFlight < this.concurrency && !this.stopping) {
-      const s = this.readyParts.values().next().value as PartitionState | undefined
-      if (!s) return
-      this.readyParts.delete(s)
-      const task = this.take(s)
+      const f = this.scheduler.next()
+      if (!f) return
+      const task = this.take(f)
       if (!task) continue
       this.launch(task)
-      this.touch(s)
+      this.touch(f)
     }
   }
 
-  private take(s: PartitionState): Task | undefined {
-    if (!s.open || s.readyCount === 0) return undefined
+  private take(f: Feed): Task | undefined {
+    const s = f.part
+    if (!s.open || f.readyCount === 0) return undefined
     if (this.underPressure(s)) {
       // Only the oldest unfinished record may start: finishing it never adds a range, and moves the base up.
-      const oldest = s.pending.values().next().value as Task | undefined
-      if (oldest?.status !== 'ready') return undefined
+      const oldest = oldestTask(s)
+      if (oldest?.feed !== f || oldest.status !== 'ready') return undefined
       oldest.status = 'queued'
-      s.readyCount--
+      f.readyCount--
       return oldest
     }
-    const t = s.ready.shift()
+    const t = f.ready.shift()
     if (t) {
       t.status = 'queued'
-      s.readyCount--
+      f.readyCount--
     }
     return t
   }
@@ -568,7 +686,7 @@ export class StreamProcessor extends EventEmitter {
    */
   private underPressure(s: PartitionState): boolean {
     const ranges = s.ranges!
-    const span = Math.max(1, s.nextExpected - ranges.base)
+    const span = Math.max(1, s.main.nextExpected - ranges.base)
     const perRange = Math.ceil((2 * uvarintSize(span) * 4) / 3) + 1
     const headroom = (s.inFlight + 1) * perRange + SLACK_CHARS
     if (s.sizeVersion !== ranges.version) {
@@ -597,6 +715,7 @@ export class StreamProcessor extends EventEmitter {
     const s = task.part
     s.inFlight++
     this.inFlight++
+    this.scheduler.running[task.feed.priority]++
     void this.execute(task).then(
       (outcome) => this.settle(task, outcome),
       (err) => {
@@ -693,7 +812,7 @@ export class StreamProcessor extends EventEmitter {
   }
 
   /** A batch the consumer could not open: a stand-in record enters the partition's intake in its place. */
-  private acceptBadBatch(b: SkippedBatch): void {
+  private acceptBadBatch(b: SkippedBatch, cursor: 'live' | 'backfill'): void {
     if (this.stopping || !b.raw) return
     const stand: ConsumerRecord = {
       topic: b.topic,
@@ -705,35 +824,41 @@ export class StreamProcessor extends EventEmitter {
       headers: [],
     }
     this.badBatches.set(stand, { ...b, raw: b.raw })
-    this.accept({ topic: b.topic, partition: b.partition, messages: [stand], highWatermark: -1, lastStableOffset: -1 })
+    const batch = { topic: b.topic, partition: b.partition, messages: [stand], highWatermark: -1, lastStableOffset: -1 }
+    if (cursor === 'live') this.accept(batch)
+    else this.acceptBackfill(batch)
   }
 
   private settle(task: Task, outcome: 'done' | 'abandoned'): void {
     const s = task.part
+    const f = task.feed
     s.inFlight--
     this.inFlight--
-    if (s.live) {
-      this.buffered--
+    this.scheduler.running[f.priority]--
+    if (s.tracked) this.unhold(task)
+    if (s.tracked && !f.detached) {
       if (outcome === 'done') {
         task.status = 'done'
-        s.pending.delete(task.record.offset)
+        f.pending.delete(task.record.offset)
         s.ranges!.markDone(task.gapStart, task.end)
-        const lane = task.lane
-        if (lane) {
-          const next = lane.queue.shift()
+        const order = task.order
+        if (order) {
+          const next = order.queue.shift()
           if (next && s.open) this.makeReady(next)
           else {
-            lane.busy = false
-            if (lane !== s.partitionLane) s.lanes.delete(lane.key)
+            order.busy = false
+            if (order !== f.partitionQueue) f.keyQueues.delete(order.key)
           }
         }
       } else {
         // Left unfinished (aborted, or failed with the processor stopping): it keeps the commit below it, and its
-        // lane does not move on, so nothing after it in order starts.
+        // order queue does not move on, so nothing after it in order starts.
         task.status = 'dropped'
       }
-      this.checkBuffer(s)
-      this.touch(s)
+      this.checkBuffer(f)
+      this.checkBatchHold()
+      if (f.cursor === 'backfill') this.checkBackfillEnd(f)
+      this.touchPart(s)
     } else task.status = outcome === 'done' ? 'done' : 'dropped'
     if (s.inFlight === 0) s.idle?.()
     if (this.inFlight === 0) this.allIdle?.()
@@ -741,13 +866,104 @@ export class StreamProcessor extends EventEmitter {
     this.pump()
   }
 
-  /** Lets the intake loop take more from the consumer when there is room (or when stopping). */
+  /** Lets the intake loops take more from their readers when there is room (or when stopping). */
   private wakeIntake(): void {
-    if (this.roomWaiter && (this.buffered < this.maxBuffered || this.stopping)) {
-      const wake = this.roomWaiter
-      this.roomWaiter = undefined
-      wake()
+    if (this.roomWaiters.length > 0 && (this.buffered < this.maxBuffered || this.stopping)) {
+      const waiters = this.roomWaiters
+      this.roomWaiters = []
+      for (const wake of waiters) wake()
     }
+  }
+
+  // --- backfill --------------------------------------------------------------------------------------------------
+
+  /**
+   * Splits a partition: the group consumer (the live cursor) moves to `liveStart` — or past what is done there —
+   * and a backfill cursor reads `[ranges.base, liveStart)`.
+   */
+  private split(s: PartitionState, liveStart: number): void {
+    const ranges = s.ranges!
+    const liveFrom = ranges.doneUntil(liveStart)
+    s.liveStart = liveStart
+    s.main.nextExpected = liveFrom
+    const tp = { topic: s.topic, partition: s.partition }
+    this.safely(() => this.consumer.seek(tp, liveFrom))
+    // What the group consumer delivered from the committed offset before the split is the backfill's to read.
+    const kept = s.incoming.filter((m) => m.offset >= liveFrom)
+    this.buffered -= s.incoming.length - kept.length
+    s.incoming = kept
+    const f = newFeed(s, 'backfill', 'batch', ranges.base, liveStart)
+    s.backfill = f
+    this.backfillReader ??= new BackfillReader(this.consumerOptions, this.consumer.cluster, {
+      acceptBackfill: (batch) => this.acceptBackfill(batch),
+      acceptBackfillSkipped: (batch) => this.acceptBadBatch(batch, 'backfill'),
+      room: () => this.room(),
+      report: (err) => this.report(err),
+      fail: (err) => this.fail(err),
+    })
+    if (!this.backfillTimer) {
+      // A backfill whose last records are control records or aborted ones ends on the reader's position alone.
+      this.backfillTimer = setInterval(() => {
+        for (const st of this.states.values()) if (st.backfill) this.checkBackfillEnd(st.backfill)
+      }, 200)
+      this.backfillTimer.unref()
+    }
+    this.backfillReader.add(s.topic, s.partition, ranges.base).catch((err) => {
+      if (!this.stopping && s.backfill === f) this.fail(err)
+    })
+    this.syncPause(f)
+  }
+
+  /**
+   * Ends a backfill cursor once it has read up to the live start: offsets it never got (control records, aborted
+   * records) are settled from the reader's position, its partition is let go, and — once its last record is done —
+   * the feed is dropped (the live start stays in the metadata until the base passes it).
+   */
+  private checkBackfillEnd(f: Feed): void {
+    const s = f.part
+    if (s.backfill !== f || !s.tracked) return
+    const reader = this.backfillReader
+    if (f.nextExpected < f.until && reader?.assigned(s.topic, s.partition)) {
+      const position = reader.position(s.topic, s.partition)
+      if (position >= f.until) {
+        s.ranges!.markDone(f.nextExpected, f.until)
+        f.nextExpected = f.until
+      }
+    }
+    if (f.nextExpected < f.until) return
+    if (reader?.assigned(s.topic, s.partition)) this.safely(() => reader.remove(s.topic, s.partition))
+    if (f.pending.size === 0) {
+      s.backfill = undefined
+      this.scheduler.delete(f)
+    }
+  }
+
+  /** Drops a partition's backfill cursor (the partition is let go, or its live position moved back below it). */
+  private stopBackfill(s: PartitionState): void {
+    const f = s.backfill
+    if (!f) return
+    this.dropQueued(f)
+    f.detached = true
+    f.pending.clear()
+    s.backfill = undefined
+    s.liveStart = undefined
+    const reader = this.backfillReader
+    if (reader?.assigned(s.topic, s.partition)) this.safely(() => reader.remove(s.topic, s.partition))
+  }
+
+  /** Lets go of a feed's records that have not started. */
+  private dropQueued(f: Feed): void {
+    for (const t of f.pending.values()) {
+      if (t.status === 'queued' || t.status === 'ready') {
+        t.status = 'dropped'
+        this.unhold(t)
+      }
+    }
+    f.ready.clear()
+    f.readyCount = 0
+    f.keyQueues.clear()
+    f.partitionQueue.queue = []
+    this.scheduler.delete(f)
   }
 
   // --- assignment ------------------------------------------------------------------------------------------------
@@ -761,18 +977,14 @@ export class StreamProcessor extends EventEmitter {
       partition,
       key,
       open: true,
-      live: true,
+      tracked: true,
       ranges: undefined,
       loaded: false,
       incoming: [],
-      nextExpected: 0,
-      pending: new Map(),
-      ready: new TaskQueue(),
-      readyCount: 0,
-      lanes: new Map(),
-      partitionLane: { key: null, queue: [], busy: false },
+      main: undefined as unknown as Feed,
+      backfill: undefined,
+      liveStart: undefined,
       inFlight: 0,
-      paused: false,
       pressured: false,
       sizeVersion: -1,
       sizeChars: 0,
@@ -780,6 +992,7 @@ export class StreamProcessor extends EventEmitter {
       controller: new AbortController(),
       idle: undefined,
     }
+    s.main = newFeed(s, 'live', this.batchTopics.has(topic) ? 'batch' : 'realtime', 0, Number.POSITIVE_INFINITY)
     this.states.set(key, s)
     this.toLoad.add(s)
     if (!this.loadScheduled) {
@@ -789,25 +1002,31 @@ export class StreamProcessor extends EventEmitter {
     return s
   }
 
-  /** Reads the committed offsets and metadata of the partitions waiting for them (one request per batch of them). */
+  /**
+   * Reads the committed offsets and metadata of the partitions waiting for them (one request per batch of them),
+   * and — with `backfill` — where their logs start and end, to decide which to split.
+   */
   private async loadCommitted(): Promise<void> {
     this.loadScheduled = false
     const waiting = [...this.toLoad]
     this.toLoad.clear()
     for (let attempt = 0; ; attempt++) {
-      const states = waiting.filter((s) => s.live)
+      const states = waiting.filter((s) => s.tracked)
       if (states.length === 0 || this.stopping) return
       try {
+        const signal = this.stopController.signal
         const topics = [...new Set(states.map((s) => s.topic))]
-        const committed = await this.admin.listGroupOffsets(this.groupId, {
-          topics,
-          signal: this.stopController.signal,
-        })
+        const committed = await this.admin.listGroupOffsets(this.groupId, { topics, signal })
         const byKey = new Map(committed.map((o) => [tpKey(o.topic, o.partition), o]))
+        const bounds = this.backfillMinLag === undefined ? undefined : await this.logBounds(states, signal)
         for (const s of states) {
           const o = byKey.get(s.key)
           if (o?.error) throw o.error
-          this.loaded(s, o && o.offset >= 0n ? { offset: Number(o.offset), metadata: o.metadata } : undefined)
+          this.loaded(
+            s,
+            o && o.offset >= 0n ? { offset: Number(o.offset), metadata: o.metadata } : undefined,
+            bounds?.get(s.key),
+          )
         }
         this.pump()
         return
@@ -819,22 +1038,64 @@ export class StreamProcessor extends EventEmitter {
     }
   }
 
-  private loaded(s: PartitionState, committed: { offset: number; metadata: string | null } | undefined): void {
-    if (!s.live || s.loaded) return
+  /** Log start and end offsets of partitions. */
+  private async logBounds(
+    states: PartitionState[],
+    signal: AbortSignal,
+  ): Promise<Map<string, { start: number; end: number }>> {
+    const isolation = this.consumerOptions.isolation
+    const query = (spec: 'earliest' | 'latest') =>
+      this.admin.listOffsets(
+        states.map((s) => ({ topic: s.topic, partition: s.partition, spec })),
+        isolation ? { signal, isolation } : { signal },
+      )
+    const [starts, ends] = await Promise.all([query('earliest'), query('latest')])
+    const out = new Map<string, { start: number; end: number }>()
+    const startOf = new Map(starts.map((o) => [tpKey(o.topic, o.partition), o]))
+    for (const e of ends) {
+      const st = startOf.get(tpKey(e.topic, e.partition))
+      if (e.error || !st || st.error) continue
+      out.set(tpKey(e.topic, e.partition), { start: Number(st.offset), end: Number(e.offset) })
+    }
+    return out
+  }
+
+  private loaded(
+    s: PartitionState,
+    committed: { offset: number; metadata: string | null } | undefined,
+    bounds: { start: number; end: number } | undefined,
+  ): void {
+    if (!s.tracked || s.loaded) return
+    let liveStart: number | undefined
     if (committed) {
       const decoded = decodeCommitMetadata(committed.metadata, committed.offset)
       if (decoded.kind === 'plain' && decoded.error) this.report(decoded.error)
       s.ranges = new OffsetRanges(committed.offset, decoded.kind === 'ranges' ? decoded.ranges : [])
-      s.nextExpected = committed.offset
+      if (decoded.kind === 'ranges') liveStart = decoded.liveStart
+      s.main.nextExpected = committed.offset
       s.lastCommitted = committed
     }
+    if (liveStart === undefined && bounds && this.backfillMinLag !== undefined) {
+      // Where the group stands: its commit, or — with none — where an 'earliest' reset puts it.
+      const from = committed
+        ? Math.max(committed.offset, bounds.start)
+        : this.consumerOptions.resetPolicy === 'earliest'
+          ? bounds.start
+          : undefined
+      if (from !== undefined && bounds.end - from >= this.backfillMinLag) {
+        if (!s.ranges || s.ranges.base < from) s.ranges = new OffsetRanges(from)
+        liveStart = bounds.end
+      }
+    }
     s.loaded = true
+    if (liveStart !== undefined && s.ranges && liveStart > s.ranges.base) this.split(s, liveStart)
     const incoming = s.incoming
     s.incoming = []
     this.buffered -= incoming.length
-    for (const m of incoming) this.receive(s, m)
-    this.checkBuffer(s)
-    this.touch(s)
+    for (const m of incoming) this.receive(s.main, m)
+    this.checkBuffer(s.main)
+    this.checkBatchHold()
+    this.touchPart(s)
     this.wakeIntake()
   }
 
@@ -877,30 +1138,29 @@ export class StreamProcessor extends EventEmitter {
   /** Nothing more starts on this partition; its queued records are let go (they stay unfinished). */
   private release(s: PartitionState): void {
     s.open = false
-    this.readyParts.delete(s)
     this.buffered -= s.incoming.length
     s.incoming = []
-    for (const t of s.pending.values()) {
-      if (t.status === 'queued' || t.status === 'ready') {
-        t.status = 'dropped'
-        this.buffered--
-      }
+    this.dropQueued(s.main)
+    if (s.backfill) {
+      this.dropQueued(s.backfill)
+      const reader = this.backfillReader
+      if (reader?.assigned(s.topic, s.partition)) this.safely(() => reader.remove(s.topic, s.partition))
     }
-    s.ready.clear()
-    s.readyCount = 0
-    s.lanes.clear()
-    s.partitionLane.queue = []
+    this.checkBatchHold()
     this.wakeIntake()
   }
 
   /** Forgets a partition; completions still running no longer count. */
   private forget(s: PartitionState): void {
-    if (!s.live) return
+    if (!s.tracked) return
     if (s.open) this.release(s)
-    s.live = false
-    for (const t of s.pending.values()) if (t.status === 'running') this.buffered--
+    s.tracked = false
+    for (const f of [s.main, s.backfill]) {
+      if (f) for (const t of f.pending.values()) if (t.status === 'running') this.unhold(t)
+    }
     this.states.delete(s.key)
     this.toLoad.delete(s)
+    this.checkBatchHold()
     this.wakeIntake()
   }
 
@@ -937,11 +1197,18 @@ export class StreamProcessor extends EventEmitter {
     for (const s of states) {
       const ranges = s.ranges
       if (!s.loaded || !ranges) continue
-      const oldest = s.pending.values().next().value as Task | undefined
-      const ts = oldest?.record.timestamp
+      const ts = oldestTask(s)?.record.timestamp
       const list = ranges.ranges()
+      // The live start matters while the backfill below it is unfinished; once the base passes it, it is history.
+      if (s.liveStart !== undefined && s.liveStart <= ranges.base && !s.backfill) s.liveStart = undefined
+      const liveStart = s.liveStart !== undefined && s.liveStart > ranges.base ? s.liveStart : undefined
       const enc = encodeCommitMetadata(
-        { offset: ranges.base, ranges: list, oldestUnfinishedTimestamp: ts !== undefined && ts >= 0 ? ts : undefined },
+        {
+          offset: ranges.base,
+          ranges: list,
+          oldestUnfinishedTimestamp: ts !== undefined && ts >= 0 ? ts : undefined,
+          liveStart,
+        },
         { maxChars: this.maxChars, compress: this.compress },
       )
       if (!enc.fits) {
@@ -981,8 +1248,9 @@ export class StreamProcessor extends EventEmitter {
     clearInterval(this.commitTimer)
     const deadline = Date.now() + timeoutMs
     const states = [...this.states.values()]
+    clearInterval(this.backfillTimer)
     for (const s of states) this.release(s)
-    this.readyParts.clear()
+    this.scheduler.clear()
     this.wakeIntake()
     if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined
@@ -1003,7 +1271,10 @@ export class StreamProcessor extends EventEmitter {
     }
     for (const s of [...this.states.values()]) this.forget(s)
     try {
-      await this.consumer.close({ timeoutMs: Math.max(1000, deadline - Date.now()) })
+      await Promise.all([
+        this.consumer.close({ timeoutMs: Math.max(1000, deadline - Date.now()) }),
+        this.backfillReader?.close(Math.max(1000, deadline - Date.now())),
+      ])
     } finally {
       await this.dlqProducer?.close().catch((err) => this.report(err))
       await this.admin.close()
@@ -1028,6 +1299,36 @@ export class StreamProcessor extends EventEmitter {
       // The partition is no longer assigned: nothing to pause or resume.
     }
   }
+}
+
+function newFeed(
+  part: PartitionState,
+  cursor: 'live' | 'backfill',
+  priority: Priority,
+  nextExpected: number,
+  until: number,
+): Feed {
+  return {
+    part,
+    cursor,
+    priority,
+    nextExpected,
+    until,
+    pending: new Map(),
+    ready: new LazyQueue<Task>((t) => t.status === 'ready'),
+    readyCount: 0,
+    keyQueues: new Map(),
+    partitionQueue: { key: null, queue: [], busy: false },
+    full: false,
+    paused: false,
+    detached: false,
+  }
+}
+
+/** The partition's oldest unfinished record: the backfill's oldest while there is one (it reads below the live one). */
+function oldestTask(s: PartitionState): Task | undefined {
+  const first = (f: Feed | undefined) => f?.pending.values().next().value as Task | undefined
+  return first(s.backfill) ?? first(s.main)
 }
 
 function tpKey(topic: string, partition: number): string {

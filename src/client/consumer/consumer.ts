@@ -137,6 +137,20 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerReco
     await this.pipeline.assign(withPositions)
   }
 
+  /**
+   * Stops reading partitions taken with `assign()` and drops what was fetched for them; records of them already
+   * handed out no longer count as finished. Not for a subscription (the group decides its partitions).
+   */
+  unassign(partitions: readonly TopicPartition[]): void {
+    if (this.membership?.managed) throw new ConfigError('unassign() cannot be mixed with subscribe()')
+    this.disown(partitions)
+    this.pipeline.unassign(partitions)
+    for (const p of partitions) {
+      this.finished.delete(tpKey(p.topic, p.partition))
+      this.committed.delete(tpKey(p.topic, p.partition))
+    }
+  }
+
   assignment(): TopicPartition[] {
     return this.pipeline.assignment()
   }

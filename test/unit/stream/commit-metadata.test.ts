@@ -23,15 +23,20 @@ const stateArb = (opts: { maxRanges?: number; maxGap?: number; maxLen?: number }
         { maxLength: opts.maxRanges ?? 300 },
       ),
       ts: fc.option(fc.integer({ min: 0, max: 2 ** 45 }), { nil: undefined }),
+      // A live cursor's start (backfill + live on one partition): anywhere above the offset.
+      live: fc.option(fc.integer({ min: 1, max: 2 ** 40 }), { nil: undefined }),
     })
-    .map(({ offset, runs, ts }): CommitState => {
+    .map(({ offset, runs, ts, live }): CommitState => {
       const ranges: Array<[number, number]> = []
       let prev = offset
       for (const [gap, len] of runs) {
         ranges.push([prev + gap, prev + gap + len])
         prev += gap + len
       }
-      return ts === undefined ? { offset, ranges } : { offset, ranges, oldestUnfinishedTimestamp: ts }
+      const state: CommitState = { offset, ranges }
+      if (ts !== undefined) state.oldestUnfinishedTimestamp = ts
+      if (live !== undefined) state.liveStart = offset + live
+      return state
     })
 
 /** A random pattern of single offsets done, as unordered processing leaves behind. */
@@ -59,11 +64,7 @@ function expectRoundTrip(state: CommitState, maxChars = 1 << 20) {
   expect(enc.metadata).toMatch(/^sk1:[A-Za-z0-9_-]*$/)
   expect(enc.metadata.length).toBeLessThanOrEqual(runsEncodedChars(state))
   const dec = decodeCommitMetadata(enc.metadata, state.offset)
-  expect(dec).toEqual(
-    state.oldestUnfinishedTimestamp === undefined
-      ? { kind: 'ranges', ranges: state.ranges }
-      : { kind: 'ranges', ranges: state.ranges, oldestUnfinishedTimestamp: state.oldestUnfinishedTimestamp },
-  )
+  expect(dec).toEqual({ kind: 'ranges', ...state, offset: undefined })
   return enc
 }
 
