@@ -304,6 +304,8 @@ export class StreamProcessor extends EventEmitter {
   private readonly scheduler: PriorityScheduler<Feed>
   private readonly batchTopics: Set<string>
   private readonly batchBuffer: number
+  /** Most records the group consumer's intake holds beyond batch work: the rest of `maxBuffered`. */
+  private readonly liveBuffer: number
   private readonly backfillMinLag: number | undefined
   private readonly consumerOptions: ConsumerOptions
   /** The second reader of partitions split into a backfill and a live cursor (made at the first split). */
@@ -318,7 +320,7 @@ export class StreamProcessor extends EventEmitter {
   private bufferedBatch = 0
   /** Batch feeds are paused because batch work holds its whole share of the buffer. */
   private batchHeld = false
-  private roomWaiters: Array<() => void> = []
+  private roomWaiters: Array<{ reader: 'live' | 'backfill'; wake: () => void }> = []
   private allIdle: (() => void) | undefined
   private commitChain: Promise<unknown> = Promise.resolve()
   private commitTimer: NodeJS.Timeout | undefined
@@ -376,6 +378,10 @@ export class StreamProcessor extends EventEmitter {
     )
     this.scheduler = new PriorityScheduler(priority)
     this.batchBuffer = priority.batchBuffer
+    // With batch work around, the intake of the group consumer counts only what is not batch work, so that a backlog
+    // taken in a large fetch at a time never blocks realtime records from coming in.
+    const batchWork = this.batchTopics.size > 0 || options.backfill !== undefined
+    this.liveBuffer = batchWork ? Math.max(1, this.maxBuffered - this.batchBuffer) : this.maxBuffered
     if (options.backfill !== undefined) {
       const minLag = options.backfill?.minLag
       if (!Number.isSafeInteger(minLag) || minLag < 1)
@@ -477,7 +483,7 @@ export class StreamProcessor extends EventEmitter {
   private async loop(): Promise<void> {
     const batches = this.consumer.batches()[Symbol.asyncIterator]()
     while (!this.stopping) {
-      const wait = this.room()
+      const wait = this.room('live')
       if (wait) {
         await wait
         continue
@@ -489,9 +495,20 @@ export class StreamProcessor extends EventEmitter {
   }
 
   /** Undefined when there is room for more records; else resolves once there is (or when stopping). */
-  private room(): Promise<void> | undefined {
-    if (this.buffered < this.maxBuffered || this.stopping) return undefined
-    return new Promise<void>((resolve) => this.roomWaiters.push(resolve))
+  private room(reader: 'live' | 'backfill'): Promise<void> | undefined {
+    if (this.hasRoom(reader)) return undefined
+    return new Promise<void>((wake) => this.roomWaiters.push({ reader, wake }))
+  }
+
+  /**
+   * The group consumer's intake may take more while what it holds beyond batch work is under its share (batch-lane
+   * partitions are paused separately, at their own share); the backfill reader's, while batch work is under its own.
+   */
+  private hasRoom(reader: 'live' | 'backfill'): boolean {
+    if (this.stopping) return true
+    return reader === 'live'
+      ? this.buffered - this.bufferedBatch < this.liveBuffer
+      : this.bufferedBatch < this.batchBuffer
   }
 
   private accept(batch: MessageBatch): void {
@@ -868,10 +885,12 @@ export class StreamProcessor extends EventEmitter {
 
   /** Lets the intake loops take more from their readers when there is room (or when stopping). */
   private wakeIntake(): void {
-    if (this.roomWaiters.length > 0 && (this.buffered < this.maxBuffered || this.stopping)) {
-      const waiters = this.roomWaiters
-      this.roomWaiters = []
-      for (const wake of waiters) wake()
+    if (this.roomWaiters.length === 0) return
+    const waiting = this.roomWaiters
+    this.roomWaiters = []
+    for (const w of waiting) {
+      if (this.hasRoom(w.reader)) w.wake()
+      else this.roomWaiters.push(w)
     }
   }
 
@@ -897,7 +916,7 @@ export class StreamProcessor extends EventEmitter {
     this.backfillReader ??= new BackfillReader(this.consumerOptions, this.consumer.cluster, {
       acceptBackfill: (batch) => this.acceptBackfill(batch),
       acceptBackfillSkipped: (batch) => this.acceptBadBatch(batch, 'backfill'),
-      room: () => this.room(),
+      room: () => this.room('backfill'),
       report: (err) => this.report(err),
       fail: (err) => this.fail(err),
     })

@@ -16,7 +16,7 @@ export interface PriorityOptions {
    * `batch: 0` runs batch work only when no realtime record is waiting.
    */
   weights?: { realtime: number; batch: number }
-  /** Handler slots batch work never takes, kept for realtime records. Default ⌈concurrency / 8⌉. */
+  /** Handler slots batch work never takes, kept for realtime records. Default ⌈concurrency / 8⌉ (0 for 1). */
   realtimeReserve?: number
   /**
    * Share of the processor's `maxBuffered` that batch work may hold (queued or running) before its partitions stop
@@ -43,7 +43,8 @@ export function resolvePriority(
   const w = options?.weights ?? { realtime: 4, batch: 1 }
   if (!Number.isSafeInteger(w.realtime) || w.realtime < 1 || !Number.isSafeInteger(w.batch) || w.batch < 0)
     throw invalid(`priority weights must be integers, realtime ≥ 1 and batch ≥ 0, got ${JSON.stringify(w)}`)
-  const reserve = options?.realtimeReserve ?? Math.ceil(concurrency / 8)
+  // A processor of one slot keeps none back: batch work must be able to run at all.
+  const reserve = options?.realtimeReserve ?? Math.min(Math.ceil(concurrency / 8), concurrency - 1)
   if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve >= concurrency)
     throw invalid(`realtimeReserve must be an integer from 0 to concurrency − 1 (${concurrency - 1}), got ${reserve}`)
   const share = options?.batchBufferShare ?? 0.5
