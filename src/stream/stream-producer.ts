@@ -1,7 +1,10 @@
 // Producing to a logical stream: every send resolves the stream's current target, so a mapping change moves new
 // sends to the new cluster/topic at once, while the old producer finishes what it already accepted and closes.
+
+import { ConfigError } from '../client/errors.js'
 import { type Message, Producer, type ProducerOptions, type RecordMetadata } from '../client/producer/index.js'
 import { StreamClosedError, StreamNotFoundError } from './errors.js'
+import { type LaneName, streamLanes } from './lanes.js'
 import type { StreamChange, StreamLocation, StreamResolver, StreamTarget } from './resolver.js'
 
 /** Options of a {@link StreamProducer}. */
@@ -53,17 +56,25 @@ export class StreamProducer {
     this.resolver.on('change', this.onChange)
   }
 
-  /** Sends messages to the stream's current target (and mirror); resolves once acknowledged by each. */
+  /**
+   * Sends messages to the stream's current target (and mirror); resolves once acknowledged by each. `lane` picks
+   * the target topic's lane (default `realtime`: the topic itself; `batch`: `<topic>.batch`; `dlq`: `<topic>.dlq`).
+   */
   async send(
     stream: string,
     messages: readonly Message[],
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; lane?: LaneName } = {},
   ): Promise<StreamSendResult> {
     if (this.closed) throw new StreamClosedError('the stream producer')
     const target = this.resolver.resolve(stream)
     if (!target) throw new StreamNotFoundError(stream)
-    const primary = this.sendTo(target, messages, options.signal)
-    const mirror = target.mirror ? this.sendTo(target.mirror, messages, options.signal) : undefined
+    const lane = options.lane ?? 'realtime'
+    if (lane !== 'realtime' && lane !== 'batch' && lane !== 'dlq')
+      throw new ConfigError(`unknown lane ${String(lane)}: realtime, batch or dlq`)
+    const inLane = (l: StreamLocation): StreamLocation =>
+      lane === 'realtime' ? l : { ...l, topic: streamLanes(l.topic)[lane] }
+    const primary = this.sendTo(inLane(target), messages, options.signal)
+    const mirror = target.mirror ? this.sendTo(inLane(target.mirror), messages, options.signal) : undefined
     if (!mirror) return { target, primary: await primary }
     const [p, m] = await Promise.all([primary, mirror])
     return { target, primary: p, mirror: m }
