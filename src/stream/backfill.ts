@@ -50,12 +50,9 @@ export class BackfillReader {
       onLost: _l,
       ...fetch
     } = options
-    this.consumer = new Consumer({
-      ...fetch,
-      cluster,
-      autoCommit: false,
-      name: `${fetch.name ?? 'processor'}-backfill`,
-    })
+    // Its own fetch connections: a named reader's name with a suffix, else a name of its own (the default).
+    const name = fetch.name === undefined ? undefined : `${fetch.name}-backfill`
+    this.consumer = new Consumer({ ...fetch, cluster, autoCommit: false, name })
     this.consumer.on('error', (err: unknown) => sink.report(err))
     this.consumer.on('skipped', (b: SkippedBatch) => sink.acceptBackfillSkipped(b))
   }

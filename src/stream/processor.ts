@@ -101,7 +101,10 @@ export interface StreamProcessorOptions {
   failurePolicy?: 'stop' | 'skip'
   /** Records held (queued or running) for one partition before fetching it pauses. Default max(500, 8 × concurrency). */
   maxBufferedPerPartition?: number
-  /** Records held in all before the processor stops taking more from the consumer. Default max(2000, 32 × concurrency). */
+  /**
+   * Records held in all before the processor stops taking more from the consumer. Default max(2000, 32 × concurrency).
+   * With batch work (a batch lane, backfill), `priority.batchBufferShare` of it is batch work's, the rest realtime's.
+   */
   maxBuffered?: number
   /** How long a revocation waits for the partition's running handlers before aborting them. Default 30 000. */
   revokeTimeoutMs?: number
