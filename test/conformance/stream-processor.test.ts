@@ -1,7 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import type { ConsumerRecord } from '../../src/client/consumer/index.js'
 import { decodeCommitMetadata } from '../../src/stream/commit-metadata.js'
@@ -14,7 +10,7 @@ import {
 } from '../../src/stream/processor.js'
 import { testKafka, uniqueTopic } from '../helpers/kafka.js'
 import { committedProgress, filledTopic } from '../helpers/stream.js'
-import { failsFirst, type StreamChildArgs } from '../helpers/stream-child-args.js'
+import { crashSummary, runStreamCrashScenario } from '../helpers/stream-crash-scenario.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -29,9 +25,7 @@ async function until(what: string, f: () => boolean, timeoutMs = 20_000): Promis
 describe(`the stream processor (Kafka ${testKafka().version})`, () => {
   const bootstrap = testKafka().bootstrap
   const processors: StreamProcessor[] = []
-  const children: ChildProcess[] = []
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL')
     await Promise.all(processors.map((p) => p.close({ timeoutMs: 2000 })))
   })
 
@@ -292,122 +286,26 @@ describe(`the stream processor (Kafka ${testKafka().version})`, () => {
   )
 
   test('killed with SIGKILL mid-run and restarted: every record handled at least once, none committed as done handled again, all committed at the end', async () => {
-    const partitions = 8
-    const perPartition = 2500
-    const total = partitions * perPartition
-    const topic = await filledTopic(bootstrap, partitions, perPartition, (_p, i) => `k${i % 100}`)
-    const groupId = uniqueTopic('group')
-    const groupInstanceId = uniqueTopic('instance')
-    const dir = mkdtempSync(join(tmpdir(), 'skiff-stream-'))
-    try {
-      const log = join(dir, 'first.log')
-      const args: StreamChildArgs = {
-        bootstrap,
-        groupId,
-        groupInstanceId,
-        topic,
-        log,
-        concurrency: 64,
-        commitIntervalMs: 250,
-      }
-      const t0 = Date.now()
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/stream-child.ts', JSON.stringify(args)], {
-        cwd: process.cwd(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      children.push(child)
-      let commits = 0
-      let stderr = ''
-      child.stdout!.on('data', (d: Buffer) => {
-        commits += d
-          .toString()
-          .split('\n')
-          .filter((l) => l.startsWith('commit')).length
-      })
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString()
-      })
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-      const lines = () => {
-        try {
-          return readFileSync(log, 'utf8').split('\n').filter(Boolean)
-        } catch {
-          return []
-        }
-      }
-      // Kill it (as a crash would: no close, no final commit) once it is well into the run and has committed.
-      await until(
-        'the child to handle 40% and commit',
-        () => {
-          if (child.exitCode !== null) throw new Error(`child exited ${child.exitCode}: ${stderr}`)
-          return statSync(log, { throwIfNoEntry: false }) !== undefined && lines().length >= total * 0.4 && commits >= 2
-        },
-        60_000,
-      )
-      child.kill('SIGKILL')
-      await exited
-      const phase1Ms = Date.now() - t0
-      const first = lines().map((l) => l.split(' ').map(Number) as [number, number])
-      const firstSet = new Set(first.map(([p, o]) => `${p}/${o}`))
-      expect(firstSet.size).toBe(first.length) // one successful handling per record within one process
-
-      // What was committed before the kill, read from the broker; checked against the handler's own log.
-      const atKill = await committedProgress(bootstrap, groupId, topic)
-      const committedDone = new Set<string>()
-      let rangesAtKill = 0
-      for (const [p, c] of atKill) {
-        rangesAtKill += c.ranges
-        for (let o = 0; o < perPartition; o++) if (c.done.isDone(o)) committedDone.add(`${p}/${o}`)
-      }
-      const unsound = [...committedDone].filter((k) => !firstSet.has(k))
-      expect(unsound).toEqual([])
-      expect(committedDone.size).toBeGreaterThan(0)
-      expect(rangesAtKill).toBeGreaterThan(0)
-
-      // The restart: same group, same static member id (it replaces the dead one without waiting for its session).
-      const second: string[] = []
-      const t1 = Date.now()
-      const p2 = processor(
-        groupId,
-        topic,
-        {
-          ordering: 'key',
-          concurrency: 64,
-          retryBackoffMs: 10,
-          handler: async (r, { attempt }) => {
-            await sleep(Math.random() * 8)
-            if (attempt === 1 && failsFirst(r.partition, r.offset)) throw new Error('transient')
-            second.push(`${r.partition}/${r.offset}`)
-          },
-        },
-        groupInstanceId,
-      )
-      const run2 = p2.run()
-      const covered = () => {
-        const all = new Set([...firstSet, ...second])
-        return all.size === total
-      }
-      await until('every record handled', covered, 60_000)
-      await p2.close()
-      await run2
-      const phase2Ms = Date.now() - t1
-
-      const secondSet = new Set(second)
-      expect(secondSet.size).toBe(second.length)
-      const redoneCommitted = second.filter((k) => committedDone.has(k))
-      expect(redoneCommitted).toEqual([])
-      const redone = second.filter((k) => firstSet.has(k)).length
-      const end = await committedProgress(bootstrap, groupId, topic)
-      expect([...end.values()].map((c) => [c.offset, c.ranges])).toEqual(Array(partitions).fill([perPartition, 0]))
-      const failures = p2.stats().failures
-      process.stderr.write(
-        `[stream] ${total} records, 8 partitions, key order, concurrency 64: child killed after ${first.length} ` +
-          `handled (${phase1Ms} ms, ${commits} commits); committed done at the kill ${committedDone.size} ` +
-          `(${rangesAtKill} ranges above the offsets); restart handled ${second.length} (${redone} handled before ` +
-          `the kill but not yet committed, 0 of the committed), ${failures} transient failures retried, ${phase2Ms} ms\n`,
-      )
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    // The first child process is killed -9 once 40% is handled and committed twice; a second one (a new process,
+    // same static member) takes over. Both: key order, concurrency 64, 0–8 ms handlers, ~1% transient failures.
+    const r = await runStreamCrashScenario({
+      bootstrap,
+      partitions: 8,
+      perPartition: 2500,
+      latencyMaxMs: 8,
+      killTimeoutMs: 60_000,
+      coverTimeoutMs: 60_000,
+    })
+    process.stderr.write(crashSummary(r))
+    expect(r.firstDuplicates).toBe(0) // one successful handling per record within one process
+    // What the broker held as done after the kill was all handled (the handler's log says so).
+    expect([r.unsound, r.unsoundSample]).toEqual([0, []])
+    expect(r.committedDoneAtKill).toBeGreaterThan(0)
+    expect(r.rangesAtKill).toBeGreaterThan(0)
+    expect(r.covered).toBe(r.records)
+    expect(r.secondDuplicates).toBe(0)
+    expect([r.redoneCommitted, r.redoneCommittedSample]).toEqual([0, []])
+    expect(r.secondExit).toBe(0)
+    expect(r.end).toEqual(Array(8).fill([2500, 0]))
   })
 })

@@ -1,4 +1,4 @@
-// Shared by the stream processor crash test and its child process (which must not import vitest).
+// Shared by the stream processor crash scenario and its child process (which must not import vitest).
 
 export interface StreamChildArgs {
   bootstrap: string
@@ -8,6 +8,8 @@ export interface StreamChildArgs {
   log: string
   concurrency: number
   commitIntervalMs: number
+  /** The handler sleeps a random 0–latencyMaxMs ms per attempt. */
+  latencyMaxMs: number
 }
 
 /** True for the ~1% of records whose first attempt fails (the same in every process). */

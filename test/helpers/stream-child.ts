@@ -1,8 +1,11 @@
 /**
- * Child process of the stream processor crash test: runs a StreamProcessor whose handler sleeps a random 0–8 ms,
- * fails the first attempt of about 1% of the records, and appends "<partition> <offset>" to `log` (a synchronous
- * write, so the line is in the file before the record counts as done) for every successful handling. Prints
- * "commit <n>" after every commit. It is killed with SIGKILL by the test; it never stops by itself.
+ * Child process of the stream processor crash scenario (test/helpers/stream-crash-scenario.ts): runs a
+ * StreamProcessor (key order) whose handler sleeps a random 0–`latencyMaxMs` ms, fails the first attempt of about 1%
+ * of the records, and appends "<partition> <offset>" to `log` (a synchronous write, so the line is in the file before
+ * the record counts as done) for every successful handling. Prints "commit <n> <failures so far>" after every
+ * commit. It never stops by itself: the scenario kills it with SIGKILL (a crash: no close, no final commit), or sends
+ * SIGTERM, on which it closes the processor (in-flight records finish, a final commit), prints "stats <json>" (the
+ * processor's stats) and exits 0.
  * Run as: node --import tsx test/helpers/stream-child.ts '<json args>'
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
@@ -27,15 +30,19 @@ async function main(): Promise<void> {
     commitIntervalMs: args.commitIntervalMs,
     retryBackoffMs: 10,
     handler: async (record, { attempt }) => {
-      await new Promise((r) => setTimeout(r, Math.random() * 8))
+      await new Promise((r) => setTimeout(r, Math.random() * args.latencyMaxMs))
       if (attempt === 1 && failsFirst(record.partition, record.offset)) throw new Error('transient')
       writeSync(fd, `${record.partition} ${record.offset}\n`)
     },
   })
-  processor.on('commit', () => process.stdout.write(`commit ${++commits}\n`))
+  processor.on('commit', () => process.stdout.write(`commit ${++commits} ${processor.stats().failures}\n`))
   processor.on('error', (err: Error) => process.stdout.write(`error ${err.name} ${err.message}\n`))
+  process.once('SIGTERM', () => void processor.close())
   await processor.run()
   closeSync(fd)
+  // Pipes are written synchronously on POSIX: the line is out before the exit.
+  process.stdout.write(`stats ${JSON.stringify(processor.stats())}\n`)
+  process.exit(0)
 }
 
 main().catch((err) => {

@@ -6,7 +6,9 @@ import { uniqueTopic } from './kafka.js'
 
 /**
  * A topic of `partitions` × `perPartition` records, value "<partition>:<index>", key `key(partition, index)` (default
- * `k<index mod 50>`), written with the public Producer.
+ * `k<index mod 50>`), written with the public Producer: `produce` without waiting per record (only for `drain` when
+ * the buffer is full), the partitions interleaved so that every request carries a batch of each, yielding to the
+ * event loop every 8k records; then one flush. A million records take about 2 s.
  */
 export async function filledTopic(
   bootstrap: string,
@@ -22,25 +24,28 @@ export async function filledTopic(
   } finally {
     await admin.close()
   }
-  const producer = new Producer({ bootstrap, compression: 'lz4', lingerMs: 5 })
+  const producer = new Producer({ bootstrap, compression: 'lz4', lingerMs: 10 })
   try {
-    const sends: Promise<unknown>[] = []
-    for (let p = 0; p < partitions; p++) {
-      for (let i = 0; i < perPartition; i += 1000) {
-        const n = Math.min(1000, perPartition - i)
-        sends.push(
-          producer.send({
-            topic,
-            messages: Array.from({ length: n }, (_, j) => ({
-              partition: p,
-              key: key(p, i + j),
-              value: `${p}:${i + j}`,
-            })),
-          }),
-        )
+    let failed: Error | undefined
+    const onDelivery = (err: Error | null) => {
+      if (err) failed ??= err
+    }
+    let sinceYield = 0
+    for (let i = 0; i < perPartition; i++) {
+      for (let p = 0; p < partitions; p++) {
+        if (!producer.produce({ topic, partition: p, key: key(p, i), value: `${p}:${i}` }, onDelivery))
+          await new Promise((r) => producer.once('drain', r))
+      }
+      // Let the sender run now and then: batches go out while the rest is produced (one synchronous loop over a
+      // million records would hold them all, and take several times as long).
+      if ((sinceYield += partitions) >= 8192) {
+        sinceYield = 0
+        await new Promise((r) => setImmediate(r))
+        if (failed) throw failed
       }
     }
-    await Promise.all(sends)
+    await producer.flush()
+    if (failed) throw failed
   } finally {
     await producer.close()
   }
