@@ -1,8 +1,10 @@
 // Consuming a logical stream: reads the stream's current target with the group's committed offsets; when the
 // mapping changes, drains the old topic to the end offsets taken at the switch, commits, and continues on the new
-// target from where the group committed there (or the earliest offset).
+// target from where the group committed there (or the earliest offset). With group assignment, every member drains
+// what the group gives it until the whole group is committed at those ends — partitions of a member that died
+// meanwhile are handed to the others — and only then do the members move on.
 import { Admin } from '../client/admin/index.js'
-import { Consumer, type ConsumerOptions, type ConsumerRecord } from '../client/consumer/index.js'
+import { Consumer, type ConsumerOptions, type ConsumerRecord, type OffsetToCommit } from '../client/consumer/index.js'
 import { StreamClosedError, StreamTimeoutError } from './errors.js'
 import { abortableSleep, type StreamChange, type StreamResolver, type StreamTarget, sameTarget } from './resolver.js'
 
@@ -10,6 +12,26 @@ import { abortableSleep, type StreamChange, type StreamResolver, type StreamTarg
 function settled<T>(p: Promise<T>): Promise<T> {
   p.catch(() => {})
   return p
+}
+
+/** One target being read. */
+interface Session {
+  consumer: Consumer
+  inner: AsyncIterator<ConsumerRecord>
+  partitions: number[]
+  /** Per partition: the offset after the last record handed out. */
+  next: Map<number, number>
+  group: boolean
+  /** A read in flight (kept across races, so no record is lost when another event wins). */
+  pending: Promise<IteratorResult<ConsumerRecord>> | undefined
+  read(): Promise<IteratorResult<ConsumerRecord>>
+}
+
+function untilAborted(signal: AbortSignal): Promise<'stopped'> {
+  return new Promise<'stopped'>((resolve) => {
+    if (signal.aborted) resolve('stopped')
+    else signal.addEventListener('abort', () => resolve('stopped'), { once: true })
+  })
 }
 
 /** Options of a {@link StreamConsumer}. */
@@ -32,6 +54,12 @@ export interface StreamConsumerOptions {
   timeoutMs?: number
   /** Stops the iteration (the loop ends cleanly, committing what was finished). */
   signal?: AbortSignal
+  /**
+   * `group` (default): the target's partitions are shared among the group's members (subscribe), so several
+   * StreamConsumers of one group split the work and take over from each other. `all`: this consumer reads every
+   * partition itself (assign), committing under the group id.
+   */
+  assignment?: 'group' | 'all'
 }
 
 /** A record of a stream, with the target it was read from. */
@@ -51,8 +79,9 @@ export interface StreamRecord {
  * Offsets are committed as with a Consumer: a record is finished once the loop asks for the next one. On a
  * mapping change the old topic is read up to the end offsets listed `drainGraceMs` after the switch (records
  * produced there later, by producers that had not seen the change, are not read), its offsets are committed, and
- * the new target is read from the group's committed offsets there, else from the earliest. All partitions of the
- * target topic are assigned to this one consumer (no group rebalancing), so run one StreamConsumer per group.
+ * the new target is read from the group's committed offsets there, else from the earliest. Under `group`
+ * assignment each member drains the partitions it is given and then waits — still reading, so it can take over a
+ * departed member's partitions — until the group's commits reach the ends on every partition of the old topic.
  *
  * Events are not emitted; `switches` counts the completed switches.
  */
@@ -88,10 +117,7 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
     const onChange = (c: StreamChange) => {
       if (c.stream === stream && !sameTarget(c.target, current)) changed?.()
     }
-    const stopped = new Promise<'stopped'>((resolve) => {
-      if (signal.aborted) resolve('stopped')
-      else signal.addEventListener('abort', () => resolve('stopped'), { once: true })
-    })
+    const stopped = untilAborted(signal)
     resolver.on('change', onChange)
     try {
       while (!signal.aborted) {
@@ -103,50 +129,41 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
         }
         const target = current
         const session = await this.open(target, signal)
-        const inner = session.consumer[Symbol.asyncIterator]()
-        let pending: Promise<IteratorResult<ConsumerRecord>> | undefined
         try {
           // Live reading until the mapping changes.
           for (;;) {
-            pending ??= settled(inner.next())
-            const r = await Promise.race([pending, changedPromise, stopped])
+            const r = await Promise.race([session.read(), changedPromise, stopped])
             if (r === 'stopped') return
             if (r === 'changed') break
-            pending = undefined
+            session.pending = undefined
             if (r.done) return
             session.next.set(r.value.partition, r.value.offset + 1)
             yield { stream, target, record: r.value }
           }
           arm()
           // Drain: the old topic up to its end offsets as of the switch (plus the grace).
-          await abortableSleep(this.options.drainGraceMs ?? 1000, signal)
-          const ends = await this.endOffsets(target, session.partitions, signal)
-          const drainSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.drainTimeoutMs ?? 60_000)])
-          const drainStopped = new Promise<'stopped'>((resolve) => {
-            if (drainSignal.aborted) resolve('stopped')
-            else drainSignal.addEventListener('abort', () => resolve('stopped'), { once: true })
-          })
-          const behind = () => [...ends].some(([p, end]) => (session.next.get(p) ?? 0) < end)
-          while (behind()) {
-            pending ??= settled(inner.next())
-            const r = await Promise.race([pending, drainStopped])
-            if (r === 'stopped') {
-              if (signal.aborted) return
-              throw new StreamTimeoutError(
-                `stream ${stream}: ${target.topic} on ${target.bootstrap} not drained`,
-                this.options.drainTimeoutMs ?? 60_000,
-              )
-            }
-            pending = undefined
-            if (r.done) return
-            session.next.set(r.value.partition, r.value.offset + 1)
-            // Records past the end offsets taken at the switch are left to whoever reads that topic next.
-            if (r.value.offset < (ends.get(r.value.partition) ?? 0)) yield { stream, target, record: r.value }
+          let ends: Map<number, number>
+          try {
+            await abortableSleep(this.options.drainGraceMs ?? 1000, signal)
+            ends = await this.endOffsets(target, session.partitions, signal)
+          } catch (err) {
+            if (signal.aborted) return // closed during the switch: end cleanly, committing what was finished
+            throw err
           }
+          const drainSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.drainTimeoutMs ?? 60_000)])
+          const outcome = session.group
+            ? yield* this.drainGroup(target, session, ends, drainSignal)
+            : yield* this.drainAll(target, session, ends, drainSignal)
+          if (outcome === 'ended' || signal.aborted) return
+          if (outcome === 'stopped')
+            throw new StreamTimeoutError(
+              `stream ${stream}: ${target.topic} on ${target.bootstrap} not drained`,
+              this.options.drainTimeoutMs ?? 60_000,
+            )
           this.switches++
         } finally {
           // return() marks the last record handed out as finished and closes the consumer, which commits.
-          await inner.return?.().catch(() => {})
+          await session.inner.return?.().catch(() => {})
         }
       }
     } finally {
@@ -154,40 +171,147 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
     }
   }
 
-  /** A consumer on the target, every partition assigned from the group's committed offsets (else earliest). */
-  private async open(
+  /** Reads every partition (assign) up to the ends. */
+  private async *drainAll(
     target: StreamTarget,
-    signal: AbortSignal,
-  ): Promise<{ consumer: Consumer; partitions: number[]; next: Map<number, number> }> {
+    session: Session,
+    ends: Map<number, number>,
+    drainSignal: AbortSignal,
+  ): AsyncGenerator<StreamRecord, 'drained' | 'stopped' | 'ended'> {
+    const drainStopped = untilAborted(drainSignal)
+    const behind = () => [...ends].some(([p, end]) => (session.next.get(p) ?? 0) < end)
+    while (behind()) {
+      const r = await Promise.race([session.read(), drainStopped])
+      if (r === 'stopped') return 'stopped'
+      session.pending = undefined
+      if (r.done) return 'ended'
+      session.next.set(r.value.partition, r.value.offset + 1)
+      // Records past the end offsets taken at the switch are left to whoever reads that topic next.
+      if (r.value.offset < (ends.get(r.value.partition) ?? 0))
+        yield { stream: this.options.stream, target, record: r.value }
+    }
+    return 'drained'
+  }
+
+  /**
+   * Reads what the group gives this member up to the ends, committing each partition at its end once reached, until
+   * the group's commits are at the ends on every partition — whoever read them. A partition whose last records below
+   * the end are control records (transaction markers) never delivers its end: it counts as reached once the reader's
+   * position has stood at or past the end, with nothing new from it, for two checks in a row.
+   */
+  private async *drainGroup(
+    target: StreamTarget,
+    session: Session,
+    ends: Map<number, number>,
+    drainSignal: AbortSignal,
+  ): AsyncGenerator<StreamRecord, 'drained' | 'stopped' | 'ended'> {
+    const drainStopped = untilAborted(drainSignal)
+    const admin = new Admin({ bootstrap: target.bootstrap })
+    const committedAtEnd = new Set<number>()
+    const positionsSeen = new Map<number, number>()
+    const nextTick = () => new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 250).unref())
+    let tick = nextTick()
+    try {
+      for (;;) {
+        const r = await Promise.race([session.read(), drainStopped, tick])
+        if (r === 'stopped') return 'stopped'
+        if (r !== 'tick') {
+          session.pending = undefined
+          if (r.done) return 'ended'
+          session.next.set(r.value.partition, r.value.offset + 1)
+          if (r.value.offset < (ends.get(r.value.partition) ?? 0))
+            yield { stream: this.options.stream, target, record: r.value }
+          continue
+        }
+        tick = nextTick()
+        // Everything yielded so far is finished (the caller asked for more): commit the partitions at their ends.
+        const reached: OffsetToCommit[] = []
+        for (const tp of session.consumer.assignment()) {
+          const end = ends.get(tp.partition)
+          if (end === undefined || committedAtEnd.has(tp.partition)) continue
+          const next = session.next.get(tp.partition) ?? -1
+          let position = -1
+          try {
+            position = session.consumer.position(tp)
+          } catch {
+            continue // revoked meanwhile
+          }
+          const stillAtEnd = position >= end && positionsSeen.get(tp.partition) === next
+          positionsSeen.set(tp.partition, position >= end ? next : Number.NaN)
+          if (next >= end || stillAtEnd) reached.push({ topic: target.topic, partition: tp.partition, offset: end })
+        }
+        if (reached.length > 0) {
+          await session.consumer.commit(reached, { signal: drainSignal }).then(
+            () => {
+              for (const o of reached) committedAtEnd.add(o.partition)
+            },
+            () => {}, // a rebalance under way: the next check commits again
+          )
+        }
+        const committed = await admin
+          .listGroupOffsets(this.options.groupId, { topics: [target.topic], signal: drainSignal })
+          .catch(() => [])
+        const at = new Map(committed.map((o) => [o.partition, o.error ? -1 : Number(o.offset)]))
+        if ([...ends].every(([p, end]) => (at.get(p) ?? -1) >= end)) return 'drained'
+        // A partition this member committed at its end and lost since may have been read again by another: no harm,
+        // but forget it, so that if it comes back it is checked anew.
+        const mine = new Set(session.consumer.assignment().map((tp) => tp.partition))
+        for (const p of committedAtEnd) if (!mine.has(p)) committedAtEnd.delete(p)
+      }
+    } finally {
+      await admin.close()
+    }
+  }
+
+  /** A consumer on the target: subscribed in the group, or every partition assigned from the group's commits. */
+  private async open(target: StreamTarget, signal: AbortSignal): Promise<Session> {
     const admin = new Admin({ bootstrap: target.bootstrap })
     const callSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)])
     try {
       const [description] = await admin.describeTopics([target.topic], { signal: callSignal })
       if (!description || description.error) throw description?.error ?? new Error(`${target.topic} not described`)
       const partitions = description.partitions.map((p) => p.partition)
-      const committed = new Map<number, number>()
-      for (const o of await admin.listGroupOffsets(this.options.groupId, { signal: callSignal })) {
-        if (o.topic === target.topic && !o.error && o.offset !== null && o.offset >= 0)
-          committed.set(o.partition, Number(o.offset))
-      }
-      const earliest = await admin.listOffsets(
-        partitions
-          .filter((p) => !committed.has(p))
-          .map((partition) => ({ topic: target.topic, partition, spec: 'earliest' as const })),
-        { signal: callSignal },
-      )
-      const next = new Map(committed)
-      for (const e of earliest) if (!e.error) next.set(e.partition, Number(e.offset))
       const consumer = new Consumer({
         ...this.options.consumer,
         client: { bootstrap: target.bootstrap },
         groupId: this.options.groupId,
         resetPolicy: 'earliest',
       })
-      await consumer.assign(
-        partitions.map((partition) => ({ topic: target.topic, partition, offset: next.get(partition) })),
-      )
-      return { consumer, partitions, next }
+      const group = (this.options.assignment ?? 'group') === 'group'
+      const next = new Map<number, number>()
+      if (group) await consumer.subscribe([target.topic], { signal })
+      else {
+        const committed = new Map<number, number>()
+        for (const o of await admin.listGroupOffsets(this.options.groupId, { signal: callSignal })) {
+          if (o.topic === target.topic && !o.error && o.offset !== null && o.offset >= 0)
+            committed.set(o.partition, Number(o.offset))
+        }
+        const earliest = await admin.listOffsets(
+          partitions
+            .filter((p) => !committed.has(p))
+            .map((partition) => ({ topic: target.topic, partition, spec: 'earliest' as const })),
+          { signal: callSignal },
+        )
+        for (const [p, o] of committed) next.set(p, o)
+        for (const e of earliest) if (!e.error) next.set(e.partition, Number(e.offset))
+        await consumer.assign(
+          partitions.map((partition) => ({ topic: target.topic, partition, offset: next.get(partition) })),
+        )
+      }
+      const inner = consumer[Symbol.asyncIterator]()
+      const session: Session = {
+        consumer,
+        inner,
+        partitions,
+        next,
+        group,
+        pending: undefined,
+        read: () => {
+          session.pending ??= settled(inner.next())
+          return session.pending
+        },
+      }
+      return session
     } finally {
       await admin.close()
     }

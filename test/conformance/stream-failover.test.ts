@@ -102,6 +102,82 @@ describe(`logical streams with live failover between two clusters (Kafka ${testK
     }
   })
 
+  test('two members of a group share the stream; one leaves at the switch without draining, the other takes its partitions over and drains them before moving on', async () => {
+    const warm = 2000
+    const total = 42_000
+    const from: StreamTarget = { bootstrap: shared, topic: await topicOn(shared, 'failover-group-a', 4) }
+    const to: StreamTarget = {
+      bootstrap: extra.bootstrap,
+      topic: await topicOn(extra.bootstrap, 'failover-group-b', 4),
+    }
+    const resolver = StreamResolver.fromMap({ orders: from })
+    const producer = new StreamProducer({ resolver, producer: { lingerMs: 5 } })
+    const groupId = uniqueTopic('failover-members')
+    const members = [0, 1].map(
+      () =>
+        new StreamConsumer({
+          resolver,
+          stream: 'orders',
+          groupId,
+          drainGraceMs: 300,
+          consumer: { group: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 300 } },
+        }),
+    )
+    const seen = new Uint8Array(total)
+    const byMember = [0, 0]
+    let distinct = 0
+    let duplicatesAfterWarmup = 0
+    const readers = members.map(async (m, i) => {
+      for await (const { record } of m) {
+        const id = idOf(record.value)
+        if (seen[id]) {
+          if (id >= warm) duplicatesAfterWarmup++
+        } else distinct++
+        seen[id] = 1
+        byMember[i]!++
+        if (distinct === total) break
+      }
+    })
+    const send = async (fromId: number, toId: number) => {
+      const inflight: Promise<unknown>[] = []
+      for (let i = fromId; i < toId; i += 500) {
+        if (i === warm + (total - warm) / 2) {
+          resolver.update('orders', to) // the switch, while sends are in flight
+          members[1]!.close() // …and the second member goes away before draining anything
+        }
+        const n = Math.min(500, toId - i)
+        inflight.push(
+          producer.send(
+            'orders',
+            Array.from({ length: n }, (_, j) => ({ key: `k${(i + j) % 97}`, value: value(i + j) })),
+          ),
+        )
+        if (inflight.length >= 20) await inflight.shift()
+      }
+      await Promise.all(inflight)
+    }
+    // Warm-up: both members in the group and reading (records read twice while the group forms are not counted).
+    await send(0, warm)
+    const deadline = Date.now() + 30_000
+    while ((byMember[0] === 0 || byMember[1] === 0 || distinct < warm) && Date.now() < deadline) await sleep(20)
+    expect(byMember[0]).toBeGreaterThan(0)
+    expect(byMember[1]).toBeGreaterThan(0)
+    const secondBefore = byMember[1]!
+    await send(warm, total)
+    await producer.close()
+    await Promise.race([readers[0], sleep(60_000)])
+    members[0]!.close()
+    await Promise.all(readers)
+    console.log(
+      `failover, 2 members: ${distinct} of ${total} delivered, ${duplicatesAfterWarmup} duplicates after the warm-up, ` +
+        `member 1 read ${byMember[0]}, member 2 read ${byMember[1]} (${secondBefore} before the switch) and left; ` +
+        `member 1 switches ${members[0]!.switches}`,
+    )
+    expect(distinct).toBe(total)
+    expect(duplicatesAfterWarmup).toBe(0)
+    expect(members[0]!.switches).toBe(1)
+  })
+
   test('a watching resolver hears of an update written to the compacted control topic', async () => {
     const control = await topicOn(shared, 'control', 1, { 'cleanup.policy': 'compact' })
     const writer = new Producer({ bootstrap: shared, lingerMs: 0 })
