@@ -52,7 +52,9 @@ export class BackfillReader {
     } = options
     // Its own fetch connections: a named reader's name with a suffix, else a name of its own (the default).
     const name = fetch.name === undefined ? undefined : `${fetch.name}-backfill`
-    this.consumer = new Consumer({ ...fetch, cluster, autoCommit: false, name })
+    // 'earliest' whatever the processor's policy: a backlog position deleted by retention resumes at the log start
+    // (the offsets in between are gone, and settled as such), never at the end, which would skip records still there.
+    this.consumer = new Consumer({ ...fetch, cluster, autoCommit: false, name, resetPolicy: 'earliest' })
     this.consumer.on('error', (err: unknown) => sink.report(err))
     this.consumer.on('skipped', (b: SkippedBatch) => sink.acceptBackfillSkipped(b))
   }

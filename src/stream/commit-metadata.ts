@@ -15,7 +15,8 @@ import { SkiffError } from '../errors.js'
  *   base      uvarint: the committed offset these ranges belong to (checked on decode: stale metadata is ignored)
  *   timestamp uvarint, when bit 3 is set: ms since the epoch of the oldest unfinished record
  *   live      uvarint, when bit 4 is set: live start − base (≥ 1): where a live cursor started reading while a
- *             backfill cursor works up from the base (one partition read from two positions at once)
+ *             backfill cursor works up from the base (one partition read from two positions at once). Readers that
+ *             predate bit 4 refuse the string as unknown and fall back to the plain offset (they redo work, lose none)
  *   runs:     uvarint n, then n × (uvarint gap − 1, uvarint length − 1), each gap counted from the previous end
  *             (from the base for the first range; the base itself is never done, so every gap is ≥ 1)
  *   bitset:   uvarint bits, then ⌈bits / 8⌉ bytes; bit i (least significant first) set = offset base + 1 + i done

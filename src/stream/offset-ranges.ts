@@ -105,6 +105,17 @@ export class OffsetRanges {
     return offset
   }
 
+  /**
+   * A copy that forgets what is done at or above `offset` (for a reader that moved back there and will deliver those
+   * offsets again, possibly as other records); what is done below it is kept.
+   */
+  truncatedAt(offset: number): OffsetRanges {
+    const kept: Array<[number, number]> = []
+    for (let i = 0; i < this.starts.length && this.starts[i]! < offset; i++)
+      kept.push([this.starts[i]!, Math.min(this.ends[i]!, offset)])
+    return new OffsetRanges(Math.min(this.lowest, offset), kept)
+  }
+
   /** The done ranges above the base, as `[start, end)` pairs in ascending order. */
   ranges(): Array<[number, number]> {
     return this.starts.map((s, i) => [s, this.ends[i]!])

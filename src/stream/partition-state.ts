@@ -69,6 +69,8 @@ export interface PartitionState {
   incoming: ConsumerRecord[]
   main: Feed
   backfill: Feed | undefined
+  /** Backfills dropped while records of theirs ran (see `stopBackfill`): kept until those settle. */
+  retired: Feed[]
   /** Where the live cursor started while a backfill works below it; kept in the metadata until the base passes it. */
   liveStart: number | undefined
   inFlight: number

@@ -376,9 +376,17 @@ export class StreamProcessor extends EventEmitter {
       if (s.backfill && record.offset < s.backfill.until) return
       // The first record, or the position moved back (a reset to an earlier offset, a truncated log): what is known
       // done above it no longer describes these records.
-      if (!s.ranges || record.offset < s.ranges.base || s.ranges.isDone(record.offset)) {
+      if (!s.ranges || record.offset < s.ranges.base) {
         this.stopBackfill(s)
         s.ranges = new OffsetRanges(record.offset)
+      } else if (s.ranges.isDone(record.offset)) {
+        if (s.liveStart === undefined) s.ranges = new OffsetRanges(record.offset)
+        else {
+          // A split partition keeps what is known below: the backlog's progress stays, and the backfill goes on
+          // unless the live cursor moved back into its part (then the live cursor reads it, skipping what is done).
+          if (s.backfill && record.offset < s.backfill.until) this.stopBackfill(s)
+          s.ranges = s.ranges.truncatedAt(record.offset)
+        }
       }
       f.nextExpected = record.offset
     }
@@ -460,10 +468,16 @@ export class StreamProcessor extends EventEmitter {
   private syncPause(f: Feed): void {
     const want = f.part.tracked && (f.full || (f.priority === 'batch' && this.batchHeld))
     if (want === f.paused) return
-    f.paused = want
     const tp = [{ topic: f.part.topic, partition: f.part.partition }]
     const reader = f.cursor === 'live' ? this.consumer : this.backfillReader?.consumer
-    this.safely(() => (want ? reader?.pause(tp) : reader?.resume(tp)))
+    if (!reader) return
+    try {
+      if (want) reader.pause(tp)
+      else reader.resume(tp)
+      f.paused = want
+    } catch {
+      // Not assigned to that reader (yet, or any more): applied once it is (see split()).
+    }
   }
 
   // --- dispatch --------------------------------------------------------------------------------------------------
@@ -641,7 +655,8 @@ export class StreamProcessor extends EventEmitter {
 
   /** A batch the consumer could not open: a stand-in record enters the partition's intake in its place. */
   private acceptBadBatch(b: SkippedBatch, cursor: 'live' | 'backfill'): void {
-    if (this.stopping || !b.raw) return
+    // Without a dead-letter lane the batch is skipped as the consumer's policy says: the next record settles its gap.
+    if (this.stopping || !b.raw || !this.deadLetter) return
     const stand: ConsumerRecord = {
       topic: b.topic,
       partition: b.partition,
@@ -664,6 +679,10 @@ export class StreamProcessor extends EventEmitter {
     this.inFlight--
     this.scheduler.running[f.priority]--
     if (s.tracked) this.unhold(task)
+    if (f.detached) {
+      f.pending.delete(task.record.offset)
+      if (f.pending.size === 0) s.retired = s.retired.filter((r) => r !== f)
+    }
     if (s.tracked && !f.detached) {
       if (outcome === 'done') {
         task.status = 'done'
@@ -684,10 +703,10 @@ export class StreamProcessor extends EventEmitter {
         task.status = 'dropped'
       }
       this.checkBuffer(f)
-      this.checkBatchHold()
       if (f.cursor === 'backfill') this.checkBackfillEnd(f)
       this.touchPart(s)
     } else task.status = outcome === 'done' ? 'done' : 'dropped'
+    this.checkBatchHold()
     if (s.inFlight === 0) s.idle?.()
     if (this.inFlight === 0) this.allIdle?.()
     this.wakeIntake()
@@ -718,10 +737,10 @@ export class StreamProcessor extends EventEmitter {
     s.main.nextExpected = liveFrom
     const tp = { topic: s.topic, partition: s.partition }
     this.safely(() => this.consumer.seek(tp, liveFrom))
-    // What the group consumer delivered from the committed offset before the split is the backfill's to read.
-    const kept = s.incoming.filter((m) => m.offset >= liveFrom)
-    this.buffered -= s.incoming.length - kept.length
-    s.incoming = kept
+    // What the group consumer delivered before the split is read again: below the live start by the backfill, from it
+    // by the group consumer after the seek. Keeping any of it would hand those records out twice.
+    this.buffered -= s.incoming.length
+    s.incoming = []
     const f = newFeed(s, 'backfill', 'batch', ranges.base, liveStart)
     s.backfill = f
     this.backfillReader ??= new BackfillReader(this.consumerOptions, this.consumer.cluster, {
@@ -738,10 +757,15 @@ export class StreamProcessor extends EventEmitter {
       }, 200)
       this.backfillTimer.unref()
     }
-    this.backfillReader.add(s.topic, s.partition, ranges.base).catch((err) => {
-      if (!this.stopping && s.backfill === f) this.fail(err)
-    })
-    this.syncPause(f)
+    this.backfillReader.add(s.topic, s.partition, ranges.base).then(
+      () => {
+        if (s.backfill === f && s.open) this.syncPause(f)
+        else this.unassignBackfill(s)
+      },
+      (err) => {
+        if (!this.stopping && s.backfill === f) this.fail(err)
+      },
+    )
   }
 
   /**
@@ -768,17 +792,23 @@ export class StreamProcessor extends EventEmitter {
     }
   }
 
+  /** Takes a partition away from the backfill reader, if it has it. */
+  private unassignBackfill(s: PartitionState): void {
+    const reader = this.backfillReader
+    if (reader?.assigned(s.topic, s.partition)) this.safely(() => reader.remove(s.topic, s.partition))
+  }
+
   /** Drops a partition's backfill cursor (the partition is let go, or its live position moved back below it). */
   private stopBackfill(s: PartitionState): void {
     const f = s.backfill
     if (!f) return
     this.dropQueued(f)
     f.detached = true
-    f.pending.clear()
+    // Its running records stay listed (forget() and settle() account for them) but no longer count as its work.
+    if (f.pending.size > 0) s.retired.push(f)
     s.backfill = undefined
     s.liveStart = undefined
-    const reader = this.backfillReader
-    if (reader?.assigned(s.topic, s.partition)) this.safely(() => reader.remove(s.topic, s.partition))
+    this.unassignBackfill(s)
   }
 
   /** Lets go of a feed's records that have not started. */
@@ -813,6 +843,7 @@ export class StreamProcessor extends EventEmitter {
       incoming: [],
       main: undefined as unknown as Feed,
       backfill: undefined,
+      retired: [],
       liveStart: undefined,
       inFlight: 0,
       pressured: false,
@@ -841,14 +872,18 @@ export class StreamProcessor extends EventEmitter {
     const waiting = [...this.toLoad]
     this.toLoad.clear()
     for (let attempt = 0; ; attempt++) {
-      const states = waiting.filter((s) => s.tracked)
+      const states = waiting.filter((s) => s.tracked && s.open)
       if (states.length === 0 || this.stopping) return
       try {
         const signal = this.stopController.signal
         const topics = [...new Set(states.map((s) => s.topic))]
         const committed = await this.admin.listGroupOffsets(this.groupId, { topics, signal })
         const byKey = new Map(committed.map((o) => [tpKey(o.topic, o.partition), o]))
-        const bounds = this.backfillMinLag === undefined ? undefined : await this.logBounds(states, signal)
+        // Log bounds decide splits, and check a live start read back from the metadata (a recreated topic).
+        const needBounds =
+          this.backfillMinLag !== undefined ||
+          committed.some((o) => !o.error && o.offset >= 0n && hasLiveStart(o.metadata, Number(o.offset)))
+        const bounds = needBounds ? await this.logBounds(states, signal) : undefined
         for (const s of states) {
           const o = byKey.get(s.key)
           if (o?.error) throw o.error
@@ -895,13 +930,14 @@ export class StreamProcessor extends EventEmitter {
     committed: { offset: number; metadata: string | null } | undefined,
     bounds: { start: number; end: number } | undefined,
   ): void {
-    if (!s.tracked || s.loaded) return
+    if (!s.tracked || !s.open || s.loaded) return
     let liveStart: number | undefined
     if (committed) {
       const decoded = decodeCommitMetadata(committed.metadata, committed.offset)
       if (decoded.kind === 'plain' && decoded.error) this.report(decoded.error)
       s.ranges = new OffsetRanges(committed.offset, decoded.kind === 'ranges' ? decoded.ranges : [])
-      if (decoded.kind === 'ranges') liveStart = decoded.liveStart
+      // A live start past the log's end belongs to a log that is gone (the topic was recreated): not resumed.
+      if (decoded.kind === 'ranges' && !(bounds && (decoded.liveStart ?? 0) > bounds.end)) liveStart = decoded.liveStart
       s.main.nextExpected = committed.offset
       s.lastCommitted = committed
     }
@@ -971,11 +1007,8 @@ export class StreamProcessor extends EventEmitter {
     this.buffered -= s.incoming.length
     s.incoming = []
     this.dropQueued(s.main)
-    if (s.backfill) {
-      this.dropQueued(s.backfill)
-      const reader = this.backfillReader
-      if (reader?.assigned(s.topic, s.partition)) this.safely(() => reader.remove(s.topic, s.partition))
-    }
+    if (s.backfill) this.dropQueued(s.backfill)
+    this.unassignBackfill(s)
     this.checkBatchHold()
     this.wakeIntake()
   }
@@ -985,9 +1018,10 @@ export class StreamProcessor extends EventEmitter {
     if (!s.tracked) return
     if (s.open) this.release(s)
     s.tracked = false
-    for (const f of [s.main, s.backfill]) {
+    for (const f of [s.main, s.backfill, ...s.retired]) {
       if (f) for (const t of f.pending.values()) if (t.status === 'running') this.unhold(t)
     }
+    this.unassignBackfill(s)
     this.states.delete(s.key)
     this.toLoad.delete(s)
     this.checkBatchHold()
@@ -1129,6 +1163,11 @@ export class StreamProcessor extends EventEmitter {
       // The partition is no longer assigned: nothing to pause or resume.
     }
   }
+}
+
+function hasLiveStart(metadata: string | null, offset: number): boolean {
+  const d = decodeCommitMetadata(metadata, offset)
+  return d.kind === 'ranges' && d.liveStart !== undefined
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -146,4 +146,35 @@ describe(`one partition read from two positions at once (Kafka ${testKafka().ver
         `0 of the committed redone\n`,
     )
   })
+
+  test('a small backlog split: every record handled once, the backfills end and the live start leaves the metadata', async () => {
+    const partitions = 3
+    const backlog = 300
+    const topic = await filledTopic(bootstrap, partitions, backlog)
+    const groupId = uniqueTopic('group')
+    const counts = Array.from({ length: partitions }, () => new Uint8Array(backlog))
+    let splitSeen = 0
+    const p = processor(groupId, topic, {
+      backfill: { minLag: 50 },
+      ordering: 'unordered',
+      handler: (r) => {
+        splitSeen = Math.max(splitSeen, p.stats().backfilling)
+        counts[r.partition]![r.offset]!++
+      },
+    })
+    const running = p.run()
+    await until('every record handled', () => counts.every((c) => c.every((n) => n > 0)))
+    await until('the backfills to end', () => p.stats().backfilling === 0)
+    await sleep(400)
+    await p.close()
+    await running
+    expect(splitSeen).toBeGreaterThan(0)
+    for (const c of counts) expect([...c].filter((n) => n !== 1)).toEqual([])
+    const end = await committedProgress(bootstrap, groupId, topic)
+    for (const c of end.values()) {
+      expect(c.offset).toBe(backlog)
+      expect(c.ranges).toBe(0)
+      expect(decodeCommitMetadata(c.metadata, c.offset)).not.toMatchObject({ liveStart: expect.anything() })
+    }
+  })
 })

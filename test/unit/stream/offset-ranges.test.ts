@@ -81,4 +81,21 @@ describe('OffsetRanges: completed offsets of a partition as ranges above the low
     r.markDone(3, 7)
     expect(r.version).toBe(v)
   })
+
+  test('truncatedAt forgets what is done at and above an offset, keeps what is below', () => {
+    const r = new OffsetRanges(10, [
+      [12, 14],
+      [20, 30],
+      [40, 41],
+    ])
+    const t = r.truncatedAt(25)
+    expect(t.base).toBe(10)
+    expect(t.ranges()).toEqual([
+      [12, 14],
+      [20, 25],
+    ])
+    expect(r.ranges()).toHaveLength(3) // a copy
+    expect(r.truncatedAt(12).ranges()).toEqual([])
+    expect(r.truncatedAt(5).base).toBe(5)
+  })
 })
