@@ -58,14 +58,13 @@ describe(`the consumer over transactions (Kafka ${testKafka().version})`, () => 
   function drain(c: Consumer) {
     const it = c[Symbol.asyncIterator]()
     let pending: ReturnType<typeof it.next> | undefined
-    const take = (ms: number) => {
+    // The pending next() is let go only by the read that takes its result: one that resolves after a read gave up
+    // waiting (e.g. while the test commits a transaction) is handed to the next read, not dropped.
+    const take = async (ms: number) => {
       pending ??= it.next()
-      const p = pending
-      const settled = p.then((r) => {
-        pending = undefined
-        return r
-      })
-      return Promise.race([settled, sleep(ms).then(() => null)])
+      const r = await Promise.race([pending, sleep(ms).then(() => null)])
+      if (r !== null) pending = undefined
+      return r
     }
     return async (count: number, quietMs: number) => {
       const got: Array<{ partition: number; offset: number; value: string }> = []
