@@ -67,7 +67,8 @@ try {
   processor.on('dead-letter', (c) => deadLetters.push(`${c.topic}[${c.partition}]@${c.offset} → ${c.dlqTopic}`))
   const running = processor.run()
   // Live orders start once the processor is in its group and busy with the re-import.
-  while (handled.batch === 0) await sleep(20)
+  const joined = Date.now() + 30_000
+  while (handled.batch === 0 && Date.now() < joined) await sleep(20)
 
   for (let i = 0; i < 200; i++) {
     const order = { order: 100_000 + i, total: 12.5, ...(i === 100 ? { poison: true } : {}) }
