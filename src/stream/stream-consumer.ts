@@ -141,14 +141,31 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
             yield { stream, target, record: r.value }
           }
           arm()
-          // Drain: the old topic up to its end offsets as of the switch (plus the grace).
-          let ends: Map<number, number>
-          try {
-            await abortableSleep(this.options.drainGraceMs ?? 1000, signal)
-            ends = await this.endOffsets(target, session.partitions, signal)
-          } catch (err) {
-            if (signal.aborted) return // closed during the switch: end cleanly, committing what was finished
-            throw err
+          // The end offsets of the old topic, listed after the grace. Reading goes on meanwhile: a record handed over
+          // by the consumer is always yielded in the same turn of the event loop, never left waiting across one, so a
+          // rebalance cannot take its partition away in between (its next owner would read it again).
+          const listing = abortableSleep(this.options.drainGraceMs ?? 1000, signal)
+            .then(() => this.endOffsets(target, session.partitions, signal))
+            .then(
+              (ends) => ({ kind: 'ends' as const, ends }),
+              (error: unknown) => ({ kind: 'error' as const, error }),
+            )
+          let ends: Map<number, number> | undefined
+          while (!ends) {
+            const r = await Promise.race([session.read(), listing, stopped])
+            if (r === 'stopped') return
+            if ('kind' in r) {
+              if (r.kind === 'error') {
+                if (signal.aborted) return // closed during the switch: end cleanly, committing what was finished
+                throw r.error
+              }
+              ends = r.ends
+              break
+            }
+            session.pending = undefined
+            if (r.done) return
+            session.next.set(r.value.partition, r.value.offset + 1)
+            yield { stream, target, record: r.value }
           }
           const drainSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.drainTimeoutMs ?? 60_000)])
           const outcome = session.group
@@ -198,6 +215,10 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
    * the group's commits are at the ends on every partition — whoever read them. A partition whose last records below
    * the end are control records (transaction markers) never delivers its end: it counts as reached once the reader's
    * position has stood at or past the end, with nothing new from it, for two checks in a row.
+   *
+   * The checks (a commit, a look at the group's offsets) run beside the reading, never in its way: a record the
+   * consumer hands over is yielded at once, in the same turn of the event loop, so a rebalance cannot take its
+   * partition away between the two (which would have the record read again by the partition's next owner).
    */
   private async *drainGroup(
     target: StreamTarget,
@@ -207,60 +228,81 @@ export class StreamConsumer implements AsyncIterable<StreamRecord> {
   ): AsyncGenerator<StreamRecord, 'drained' | 'stopped' | 'ended'> {
     const drainStopped = untilAborted(drainSignal)
     const admin = new Admin({ bootstrap: target.bootstrap })
-    const committedAtEnd = new Set<number>()
-    const positionsSeen = new Map<number, number>()
-    const nextTick = () => new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 250).unref())
-    let tick = nextTick()
+    /**
+     * Per partition: the offset after the last record the caller has finished with (or that was not handed out).
+     * Everything handed out before the drain is finished: the caller asked for more.
+     */
+    const finished = new Map(session.next)
+    const state = { committedAtEnd: new Set<number>(), positionsSeen: new Map<number, number>() }
+    let check: Promise<'drained' | 'again'> | undefined
     try {
       for (;;) {
-        const r = await Promise.race([session.read(), drainStopped, tick])
+        check ??= abortableSleep(250, drainSignal)
+          .then(() => this.checkDrained(target, session, ends, finished, state, admin, drainSignal))
+          .catch(() => 'again' as const)
+        const r = await Promise.race([session.read(), drainStopped, check])
         if (r === 'stopped') return 'stopped'
-        if (r !== 'tick') {
-          session.pending = undefined
-          if (r.done) return 'ended'
-          session.next.set(r.value.partition, r.value.offset + 1)
-          if (r.value.offset < (ends.get(r.value.partition) ?? 0))
-            yield { stream: this.options.stream, target, record: r.value }
+        if (r === 'drained') return 'drained'
+        if (r === 'again') {
+          check = undefined
           continue
         }
-        tick = nextTick()
-        // Everything yielded so far is finished (the caller asked for more): commit the partitions at their ends.
-        const reached: OffsetToCommit[] = []
-        for (const tp of session.consumer.assignment()) {
-          const end = ends.get(tp.partition)
-          if (end === undefined || committedAtEnd.has(tp.partition)) continue
-          const next = session.next.get(tp.partition) ?? -1
-          let position = -1
-          try {
-            position = session.consumer.position(tp)
-          } catch {
-            continue // revoked meanwhile
-          }
-          const stillAtEnd = position >= end && positionsSeen.get(tp.partition) === next
-          positionsSeen.set(tp.partition, position >= end ? next : Number.NaN)
-          if (next >= end || stillAtEnd) reached.push({ topic: target.topic, partition: tp.partition, offset: end })
-        }
-        if (reached.length > 0) {
-          await session.consumer.commit(reached, { signal: drainSignal }).then(
-            () => {
-              for (const o of reached) committedAtEnd.add(o.partition)
-            },
-            () => {}, // a rebalance under way: the next check commits again
-          )
-        }
-        const committed = await admin
-          .listGroupOffsets(this.options.groupId, { topics: [target.topic], signal: drainSignal })
-          .catch(() => [])
-        const at = new Map(committed.map((o) => [o.partition, o.error ? -1 : Number(o.offset)]))
-        if ([...ends].every(([p, end]) => (at.get(p) ?? -1) >= end)) return 'drained'
-        // A partition this member committed at its end and lost since may have been read again by another: no harm,
-        // but forget it, so that if it comes back it is checked anew.
-        const mine = new Set(session.consumer.assignment().map((tp) => tp.partition))
-        for (const p of committedAtEnd) if (!mine.has(p)) committedAtEnd.delete(p)
+        session.pending = undefined
+        if (r.done) return 'ended'
+        const { partition, offset } = r.value
+        session.next.set(partition, offset + 1)
+        if (offset < (ends.get(partition) ?? 0)) yield { stream: this.options.stream, target, record: r.value }
+        // The caller asked for more: it is finished with that record.
+        finished.set(partition, offset + 1)
       }
     } finally {
+      await check?.catch(() => {})
       await admin.close()
     }
+  }
+
+  /** One check of a group drain: commits the partitions this member finished at their ends; is the group done? */
+  private async checkDrained(
+    target: StreamTarget,
+    session: Session,
+    ends: Map<number, number>,
+    finished: Map<number, number>,
+    state: { committedAtEnd: Set<number>; positionsSeen: Map<number, number> },
+    admin: Admin,
+    signal: AbortSignal,
+  ): Promise<'drained' | 'again'> {
+    const reached: OffsetToCommit[] = []
+    for (const tp of session.consumer.assignment()) {
+      const end = ends.get(tp.partition)
+      if (end === undefined || state.committedAtEnd.has(tp.partition)) continue
+      const done = finished.get(tp.partition) ?? -1
+      let position = -1
+      try {
+        position = session.consumer.position(tp)
+      } catch {
+        continue // revoked meanwhile
+      }
+      // Past the end for two checks with nothing new finished: only control records (or nothing) were left.
+      const stillAtEnd = position >= end && state.positionsSeen.get(tp.partition) === done
+      state.positionsSeen.set(tp.partition, position >= end ? done : Number.NaN)
+      if (done >= end || stillAtEnd) reached.push({ topic: target.topic, partition: tp.partition, offset: end })
+    }
+    if (reached.length > 0) {
+      // A rebalance under way refuses it: the next check commits again.
+      await session.consumer.commit(reached, { signal }).then(
+        () => {
+          for (const o of reached) state.committedAtEnd.add(o.partition)
+        },
+        () => {},
+      )
+    }
+    const committed = await admin.listGroupOffsets(this.options.groupId, { topics: [target.topic], signal })
+    const at = new Map(committed.map((o) => [o.partition, o.error ? -1 : Number(o.offset)]))
+    if ([...ends].every(([p, end]) => (at.get(p) ?? -1) >= end)) return 'drained'
+    // A partition committed at its end and lost since may come back: it is checked anew then.
+    const mine = new Set(session.consumer.assignment().map((tp) => tp.partition))
+    for (const p of state.committedAtEnd) if (!mine.has(p)) state.committedAtEnd.delete(p)
+    return 'again'
   }
 
   /** A consumer on the target: subscribed in the group, or every partition assigned from the group's commits. */
