@@ -1,5 +1,6 @@
 /**
- * Child process of the lanes test: writes `count` records into a stream's batch lane as fast as it can (lz4, large
+ * Child process of the lanes test: writes `count` records into a stream's batch lane (or its realtime lane, for a
+ * control) as fast as it can (lz4, large
  * batches), so that the backfill's producing costs the test process nothing. Prints "done <ms>" at the end.
  * Run as: node --import tsx test/helpers/lane-filler.ts '<json args>'
  */
@@ -10,6 +11,8 @@ interface Args {
   bootstrap: string
   stream: string
   count: number
+  /** The lane written to: `batch`, or `realtime` for the one-topic control. */
+  lane: 'batch' | 'realtime'
 }
 
 async function main(): Promise<void> {
@@ -22,7 +25,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < args.count; i += 1000) {
     const n = Math.min(1000, args.count - i)
     const p = lanes.send(
-      'batch',
+      args.lane,
       Array.from({ length: n }, (_, j) => ({ key: `b${(i + j) % 1000}`, value: `${i + j}:${value}` })),
     )
     inFlight.add(p)
