@@ -109,8 +109,8 @@ export function newFeed(
 
 /** The partition's oldest unfinished record: the backfill's oldest while there is one (it reads below the live one). */
 export function oldestTask(s: PartitionState): Task | undefined {
-  const first = (f: Feed | undefined) => f?.pending.values().next().value as Task | undefined
-  return first(s.backfill) ?? first(s.main)
+  const pending = s.backfill && s.backfill.pending.size > 0 ? s.backfill.pending : s.main.pending
+  return pending.values().next().value as Task | undefined
 }
 
 export function tpKey(topic: string, partition: number): string {

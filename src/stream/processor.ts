@@ -13,6 +13,7 @@ import { Producer } from '../client/producer/index.js'
 import { BackfillReader } from './backfill.js'
 import {
   DEFAULT_METADATA_MAX_CHARS,
+  type DecodedCommitMetadata,
   decodeCommitMetadata,
   encodeCommitMetadata,
   runsEncodedChars,
@@ -879,20 +880,20 @@ export class StreamProcessor extends EventEmitter {
         const topics = [...new Set(states.map((s) => s.topic))]
         const committed = await this.admin.listGroupOffsets(this.groupId, { topics, signal })
         const byKey = new Map(committed.map((o) => [tpKey(o.topic, o.partition), o]))
+        // Each partition's metadata is decoded once, here.
+        const loads = states.map((s) => {
+          const o = byKey.get(s.key)
+          if (o?.error) throw o.error
+          if (!o || o.offset < 0n) return { s, committed: undefined }
+          const offset = Number(o.offset)
+          return { s, committed: { offset, metadata: o.metadata, decoded: decodeCommitMetadata(o.metadata, offset) } }
+        })
         // Log bounds decide splits, and check a live start read back from the metadata (a recreated topic).
         const needBounds =
           this.backfillMinLag !== undefined ||
-          committed.some((o) => !o.error && o.offset >= 0n && hasLiveStart(o.metadata, Number(o.offset)))
+          loads.some(({ committed: c }) => c?.decoded.kind === 'ranges' && c.decoded.liveStart !== undefined)
         const bounds = needBounds ? await this.logBounds(states, signal) : undefined
-        for (const s of states) {
-          const o = byKey.get(s.key)
-          if (o?.error) throw o.error
-          this.loaded(
-            s,
-            o && o.offset >= 0n ? { offset: Number(o.offset), metadata: o.metadata } : undefined,
-            bounds?.get(s.key),
-          )
-        }
+        for (const { s, committed: c } of loads) this.loaded(s, c, bounds?.get(s.key))
         this.pump()
         return
       } catch (err) {
@@ -927,19 +928,19 @@ export class StreamProcessor extends EventEmitter {
 
   private loaded(
     s: PartitionState,
-    committed: { offset: number; metadata: string | null } | undefined,
+    committed: { offset: number; metadata: string | null; decoded: DecodedCommitMetadata } | undefined,
     bounds: { start: number; end: number } | undefined,
   ): void {
     if (!s.tracked || !s.open || s.loaded) return
     let liveStart: number | undefined
     if (committed) {
-      const decoded = decodeCommitMetadata(committed.metadata, committed.offset)
+      const decoded = committed.decoded
       if (decoded.kind === 'plain' && decoded.error) this.report(decoded.error)
       s.ranges = new OffsetRanges(committed.offset, decoded.kind === 'ranges' ? decoded.ranges : [])
       // A live start past the log's end belongs to a log that is gone (the topic was recreated): not resumed.
       if (decoded.kind === 'ranges' && !(bounds && (decoded.liveStart ?? 0) > bounds.end)) liveStart = decoded.liveStart
       s.main.nextExpected = committed.offset
-      s.lastCommitted = committed
+      s.lastCommitted = { offset: committed.offset, metadata: committed.metadata }
     }
     if (liveStart === undefined && bounds && this.backfillMinLag !== undefined) {
       // Where the group stands: its commit, or — with none — where an 'earliest' reset puts it.
@@ -1163,11 +1164,6 @@ export class StreamProcessor extends EventEmitter {
       // The partition is no longer assigned: nothing to pause or resume.
     }
   }
-}
-
-function hasLiveStart(metadata: string | null, offset: number): boolean {
-  const d = decodeCommitMetadata(metadata, offset)
-  return d.kind === 'ranges' && d.liveStart !== undefined
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
